@@ -1,0 +1,343 @@
+"""Everything a schema cannot say about the rules: references, graph, governance.
+
+Each check returns Diagnostics (never raises), so ``orient check`` reports every problem
+at once. Graph checks (unreachable question, outcome that can never match) are proved by
+exploring the engine's own paths, so the checker and the engine cannot disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from . import engine
+from .diagnostics import Diagnostic, suggest
+from .loader import SourceMap
+from .model import (
+    AGE_BANDS,
+    AGE_QUESTION_ID,
+    YES_NO,
+    AllCondition,
+    AnswerCondition,
+    AnyCondition,
+    AtLeastCondition,
+    Centre,
+    Condition,
+    Departement,
+    Filiere,
+    Key,
+    Meta,
+    NotCondition,
+    Pnds,
+    Region,
+    Resource,
+    ResourceFile,
+    ScenarioFile,
+    TerritoryFile,
+)
+
+
+@dataclass
+class Parsed:
+    """Every successfully parsed document, with its source map, ready for cross-checks."""
+
+    meta: tuple[Meta, SourceMap] | None = None
+    filieres: list[tuple[Filiere, SourceMap, int]] = field(default_factory=list)
+    centres: list[tuple[Centre, SourceMap, int]] = field(default_factory=list)
+    keys: list[tuple[Key, SourceMap, str]] = field(default_factory=list)  # with file stem
+    pnds: list[tuple[Pnds, SourceMap, int]] = field(default_factory=list)
+    resources: tuple[ResourceFile, SourceMap] | None = None
+    territories: tuple[TerritoryFile, SourceMap] | None = None
+    scenarios: list[tuple[ScenarioFile, SourceMap]] = field(default_factory=list)
+    failed_keys: set[str] = field(default_factory=set)  # key ids (file stems) that did not parse
+
+
+def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
+    today = today or dt.date.today()
+    diags: list[Diagnostic] = []
+    filiere_ids = _unique(diags, ((f.id, smap, ("filieres", i, "id")) for f, smap, i in parsed.filieres), "filière")
+    centre_ids = _unique(diags, ((c.id, smap, ("centres", i, "id")) for c, smap, i in parsed.centres), "centre")
+    pnds_ids = _unique(diags, ((p.id, smap, ("pnds", i, "id")) for p, smap, i in parsed.pnds), "PNDS")
+    departements: dict[str, Departement] = {}
+    regions: dict[str, Region] = {}
+    if parsed.territories:
+        territories, smap = parsed.territories
+        region_ids = _unique(diags, ((r.code, smap, ("regions", i, "code")) for i, r in enumerate(territories.regions)), "région")
+        regions = {r.code: r for r in territories.regions}
+        _unique(diags, ((d.code, smap, ("departements", i, "code")) for i, d in enumerate(territories.departements)), "département")
+        departements = {d.code: d for d in territories.departements}
+        for i, dep in enumerate(territories.departements):
+            if dep.region not in region_ids:
+                diags.append(smap.diag(("departements", i, "region"), "TERRITOIRE_INCONNU",
+                                       f"région « {dep.region} » inconnue", suggestion=suggest(dep.region, region_ids)))
+
+    for centre, smap, i in parsed.centres:
+        base = ("centres", i)
+        _ref(diags, smap, base + ("filiere",), centre.filiere, filiere_ids, "FILIERE_INCONNUE", "filière")
+        if departements:
+            _ref(diags, smap, base + ("departement",), centre.departement, departements, "TERRITOIRE_INCONNU", "département")
+    for pnds, smap, i in parsed.pnds:
+        for j, fid in enumerate(pnds.filieres):
+            _ref(diags, smap, ("pnds", i, "filieres", j), fid, filiere_ids, "FILIERE_INCONNUE", "filière")
+    if parsed.resources:
+        resources, smap = parsed.resources
+        _unique(diags, ((r.id, smap, ("resources", i, "id")) for i, r in enumerate(resources.resources)), "ressource")
+        if "{orpha}" not in resources.url_patterns.orphanet_disease:
+            diags.append(smap.diag(("url_patterns", "orphanet_disease"), "URL_INVALIDE",
+                                   "le modèle d'URL Orphanet doit contenir {orpha}"))
+        for i, resource in enumerate(resources.resources):
+            for j, code in enumerate(resource.regions):
+                if regions:
+                    _ref(diags, smap, ("resources", i, "regions", j), code, regions, "TERRITOIRE_INCONNU", "région")
+
+    key_ids = _unique(diags, ((k.id, smap, ("id",)) for k, smap, _ in parsed.keys), "clé")
+    known_keys = key_ids | parsed.failed_keys
+    for key, smap, stem in parsed.keys:
+        diags.extend(check_key(key, smap, stem, today, filiere_ids, centre_ids, pnds_ids, set(departements)))
+
+    scenario_ids: set[str] = set()
+    covered: dict[str, set[str]] = {}
+    keys_by_id = {k.id: k for k, _, _ in parsed.keys}
+    for scenario_file, smap in parsed.scenarios:
+        if scenario_file.key not in known_keys:
+            diags.append(smap.diag(("key",), "CLE_INCONNUE", f"clé « {scenario_file.key} » inconnue",
+                                   suggestion=suggest(scenario_file.key, known_keys)))
+            continue
+        key = keys_by_id.get(scenario_file.key)
+        for i, scenario in enumerate(scenario_file.scenarios):
+            base = ("scenarios", i)
+            if scenario.id in scenario_ids:
+                diags.append(smap.diag(base + ("id",), "ID_DUPLIQUE", f"scénario « {scenario.id} » en double"))
+            scenario_ids.add(scenario.id)
+            if key is None:
+                continue
+            if key.outcome(scenario.expect) is None:
+                diags.append(smap.diag(base + ("expect",), "ISSUE_INCONNUE",
+                                       f"issue « {scenario.expect} » inconnue dans la clé « {key.id} »",
+                                       suggestion=suggest(scenario.expect, [o.id for o in key.outcomes])))
+            else:
+                covered.setdefault(key.id, set()).add(scenario.expect)
+            for qid, raw in scenario.answers.items():
+                question = key.question(qid)
+                if question is None:
+                    diags.append(smap.diag(base + ("answers", qid), "QUESTION_INCONNUE",
+                                           f"question « {qid} » inconnue dans la clé « {key.id} »",
+                                           suggestion=suggest(qid, [q.id for q in key.questions]), key=True))
+                    continue
+                try:
+                    engine.normalise(question, list(raw) if isinstance(raw, tuple) else raw, departements or None)
+                except engine.InvalidAnswer as exc:
+                    diags.append(smap.diag(base + ("answers", qid), "REPONSE_INVALIDE",
+                                           f"réponse invalide à « {qid} » : {exc.message}",
+                                           suggestion=suggest(str(raw), question.choice_ids)))
+    for key, smap, _ in parsed.keys:
+        for i, outcome in enumerate(key.outcomes):
+            if outcome.action != "monitor" and outcome.id not in covered.get(key.id, set()):
+                diags.append(smap.diag(("outcomes", i, "id"), "SCENARIO_MANQUANT",
+                                       f"l'issue « {outcome.id} » oriente mais aucun scénario ne la vérifie",
+                                       severity="avertissement"))
+    return diags
+
+
+def _unique(diags: list[Diagnostic], items: Iterable[tuple[str, SourceMap, tuple]], what: str) -> set[str]:
+    seen: dict[str, tuple[SourceMap, tuple]] = {}
+    for ident, smap, path in items:
+        if ident in seen:
+            first_map, first_path = seen[ident]
+            line = first_map.at(first_path)[0]
+            diags.append(smap.diag(path, "ID_DUPLIQUE",
+                                   f"{what} « {ident} » en double (déjà dans {first_map.file}:{line})"))
+        else:
+            seen[ident] = (smap, path)
+    return set(seen)
+
+
+def _ref(diags: list[Diagnostic], smap: SourceMap, path: tuple, value: str, known, code: str, what: str) -> bool:
+    if value in known:
+        return True
+    diags.append(smap.diag(path, code, f"{what} « {value} » inconnu(e)", suggestion=suggest(value, known)))
+    return False
+
+
+def _children(cond: Condition) -> tuple[tuple[str, tuple[Condition, ...]], ...]:
+    if isinstance(cond, AllCondition):
+        return (("all", cond.all),)
+    if isinstance(cond, AnyCondition):
+        return (("any", cond.any),)
+    if isinstance(cond, AtLeastCondition):
+        return (("of", cond.of),)
+    return ()
+
+
+def _walk_leaves(cond: Condition, path: tuple):
+    """Every leaf with its path in the YAML (using the authors' spelling: is, in, not...)."""
+    if isinstance(cond, AnswerCondition):
+        yield cond, path
+    elif isinstance(cond, NotCondition):
+        yield from _walk_leaves(cond.not_, path + ("not",))
+    else:
+        for name, children in _children(cond):
+            for i, child in enumerate(children):
+                yield from _walk_leaves(child, path + (name, i))
+
+
+_OPERATORS_BY_KIND = {
+    "yes_no": ("is", "in"), "single": ("is", "in"), "departement": ("is", "in"),
+    "multiple": ("includes", "includes_any"), "number": ("numeric",),
+}
+
+
+def _operator(leaf: AnswerCondition) -> str:
+    if leaf.is_ is not None:
+        return "is"
+    if leaf.in_ is not None:
+        return "in"
+    if leaf.includes is not None:
+        return "includes"
+    if leaf.includes_any is not None:
+        return "includes_any"
+    return "numeric"
+
+
+def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, filieres: set[str],
+              centres: set[str], pnds: set[str], departements: set[str]) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
+    if key.id != stem:
+        diags.append(smap.diag(("id",), "ID_FICHIER", f"l'id « {key.id} » doit être le nom du fichier (« {stem} »)"))
+    if not key.sources:
+        diags.append(smap.diag(("sources",) if "sources" in smap.keys.get((), ()) or ("sources",) in smap.values else ("id",),
+                               "SOURCES_MANQUANTES", "la clé ne cite aucune source (title, url, year)"))
+    if key.review_due < key.reviewed_on:
+        diags.append(smap.diag(("review_due",), "DATES_REVISION", "review_due précède reviewed_on"))
+    elif key.review_due < today:
+        diags.append(smap.diag(("review_due",), "REVISION_DEPASSEE",
+                               f"relecture attendue depuis le {key.review_due.strftime('%d/%m/%Y')}",
+                               severity="avertissement"))
+
+    order: dict[str, int] = {AGE_QUESTION_ID: -1}
+    for i, question in enumerate(key.questions):
+        base = ("questions", i)
+        if question.id in order:
+            diags.append(smap.diag(base + ("id",), "ID_DUPLIQUE", f"question « {question.id} » en double"))
+        order.setdefault(question.id, i)
+        option_ids = [o.id for o in question.options]
+        for j, oid in enumerate(option_ids):
+            if oid in option_ids[:j]:
+                diags.append(smap.diag(base + ("options", j, "id"), "ID_DUPLIQUE", f"option « {oid} » en double"))
+        if question.kind in ("single", "multiple") and len(question.options) < 2:
+            diags.append(smap.diag(base + ("kind",), "OPTIONS_MANQUANTES",
+                                   f"une question « {question.kind} » demande au moins deux options"))
+        if question.kind not in ("single", "multiple") and question.options:
+            diags.append(smap.diag(base + ("options",), "OPTIONS_INUTILES",
+                                   f"une question « {question.kind} » ne prend pas d'options"))
+        if question.kind == "number":
+            if question.min is None or question.max is None or question.unit is None:
+                diags.append(smap.diag(base + ("kind",), "BORNES_MANQUANTES",
+                                       "une question numérique demande min, max et unit"))
+            elif question.min >= question.max:
+                diags.append(smap.diag(base + ("min",), "BORNES_MANQUANTES", "min doit être inférieur à max"))
+
+    questions = {q.id: q for q in key.questions}
+    all_ids = list(questions) + [AGE_QUESTION_ID]
+
+    def check_condition(cond: Condition, path: tuple, before: int | None) -> None:
+        for leaf, leaf_path in _walk_leaves(cond, path):
+            question = key.question(leaf.answer)
+            if question is None:
+                diags.append(smap.diag(leaf_path + ("answer",), "QUESTION_INCONNUE",
+                                       f"question « {leaf.answer} » inconnue", suggestion=suggest(leaf.answer, all_ids)))
+                continue
+            if before is not None and order.get(leaf.answer, -1) >= before:
+                diags.append(smap.diag(leaf_path + ("answer",), "ASK_WHEN_ORDRE",
+                                       f"ask_when cite « {leaf.answer} », qui n'est pas déclarée avant cette question"))
+            op = _operator(leaf)
+            if op not in _OPERATORS_BY_KIND[question.kind]:
+                allowed = ", ".join(o if o != "numeric" else "lt/le/gt/ge" for o in _OPERATORS_BY_KIND[question.kind])
+                diags.append(smap.diag(leaf_path, "OPERATEUR_INCOMPATIBLE",
+                                       f"l'opérateur « {op if op != 'numeric' else 'lt/le/gt/ge'} » ne convient pas "
+                                       f"à une question « {question.kind} » (possibles : {allowed})"))
+                continue
+            field_name = {"is": "is", "in": "in", "includes": "includes", "includes_any": "includes_any"}.get(op)
+            if field_name is None:
+                continue
+            for j, value in enumerate(leaf.values):
+                value_path = leaf_path + (field_name,) + ((j,) if field_name in ("in", "includes_any") else ())
+                if question.kind == "departement":
+                    if departements and value not in departements:
+                        diags.append(smap.diag(value_path, "TERRITOIRE_INCONNU", f"département « {value} » inconnu",
+                                               suggestion=suggest(value, departements)))
+                elif value not in question.choice_ids:
+                    diags.append(smap.diag(value_path, "OPTION_INCONNUE",
+                                           f"option « {value} » inconnue pour la question « {question.id} »",
+                                           suggestion=suggest(value, question.choice_ids)))
+
+    for i, question in enumerate(key.questions):
+        if question.ask_when is not None:
+            check_condition(question.ask_when, ("questions", i, "ask_when"), before=i)
+
+    outcome_ids: set[str] = set()
+    last = len(key.outcomes) - 1
+    for i, outcome in enumerate(key.outcomes):
+        base = ("outcomes", i)
+        if outcome.id in outcome_ids:
+            diags.append(smap.diag(base + ("id",), "ID_DUPLIQUE", f"issue « {outcome.id} » en double"))
+        outcome_ids.add(outcome.id)
+        if outcome.when is not None:
+            check_condition(outcome.when, base + ("when",), before=None)
+        if outcome.default and (i != last or outcome.when is not None):
+            diags.append(smap.diag(base + ("default",), "DEFAUT_MAL_PLACE",
+                                   "l'issue par défaut est la dernière et n'a pas de « when »"))
+        if not outcome.default and outcome.when is None:
+            diags.append(smap.diag(base + ("id",), "CONDITION_MANQUANTE",
+                                   "une issue qui n'est pas l'issue par défaut demande une condition « when »"))
+        if outcome.filiere is None and outcome.action != "monitor":
+            diags.append(smap.diag(base + ("action",), "FILIERE_MANQUANTE",
+                                   "une issue qui oriente doit nommer sa filière"))
+        elif outcome.filiere is not None:
+            _ref(diags, smap, base + ("filiere",), outcome.filiere, filieres, "FILIERE_INCONNUE", "filière")
+        if outcome.action != "monitor" and not outcome.centre_types:
+            diags.append(smap.diag(base + ("action",), "CHAMP_MANQUANT",
+                                   "une issue qui oriente doit donner des centre_types"))
+        if outcome.action == "test_then_refer" and not outcome.refer_if:
+            diags.append(smap.diag(base + ("action",), "CHAMP_MANQUANT",
+                                   "« test_then_refer » demande refer_if (quand adresser après les examens)"))
+        if outcome.action == "test_then_refer" and not outcome.tests:
+            diags.append(smap.diag(base + ("action",), "CHAMP_MANQUANT", "« test_then_refer » demande des tests"))
+        if outcome.action == "monitor" and not outcome.reevaluate_if:
+            diags.append(smap.diag(base + ("action",), "CHAMP_MANQUANT",
+                                   "« monitor » demande reevaluate_if (quand réévaluer)"))
+        if (outcome.action == "emergency") != (outcome.urgency == "urgence"):
+            diags.append(smap.diag(base + ("urgency",), "URGENCE_INCOHERENTE",
+                                   "action « emergency » et urgence « urgence » vont ensemble",
+                                   severity="avertissement"))
+        for j, cid in enumerate(outcome.centres):
+            _ref(diags, smap, base + ("centres", j), cid, centres, "CENTRE_INCONNU", "centre")
+        for j, pid in enumerate(outcome.pnds):
+            _ref(diags, smap, base + ("pnds", j), pid, pnds, "PNDS_INCONNU", "PNDS")
+    if not key.outcomes[-1].default:
+        diags.append(smap.diag(("outcomes", last), "DEFAUT_MANQUANT",
+                               "la dernière issue doit être l'issue par défaut (default: true, sans when)"))
+
+    if any(d.is_error for d in diags):
+        return diags  # graph analysis needs a well-formed key
+    result = engine.explore(key)
+    if not result.complete:
+        diags.append(smap.diag(("questions",), "ANALYSE_INCOMPLETE",
+                               f"clé trop combinatoire pour être explorée entièrement ({result.nodes} états)",
+                               severity="avertissement"))
+        return diags
+    for i, question in enumerate(key.questions):
+        if question.id not in result.questions:
+            diags.append(smap.diag(("questions", i, "id"), "QUESTION_INATTEIGNABLE",
+                                   f"la question « {question.id} » n'est jamais posée : aucune issue n'en dépend, "
+                                   "ou son ask_when ne peut pas être vrai"))
+    for i, outcome in enumerate(key.outcomes):
+        if outcome.id not in result.outcomes:
+            diags.append(smap.diag(("outcomes", i, "id"), "ISSUE_IMPOSSIBLE",
+                                   f"l'issue « {outcome.id} » ne peut jamais être retenue (condition impossible "
+                                   "ou masquée par une issue précédente)"))
+    return diags
+
+
+__all__ = ["Parsed", "check", "check_key", "AGE_BANDS", "YES_NO", "Resource"]

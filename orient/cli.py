@@ -1,0 +1,138 @@
+"""``orient`` on the command line: check, scenarios, schema, coverage, serve...
+
+Click comes with Flask, so the command line costs no extra dependency.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .diagnostics import RuleSetError
+
+RULES_OPTION = click.option(
+    "--rules", "rules_dir", type=click.Path(path_type=Path), default=None,
+    help="Dossier des règles (défaut : $ORIENT_RULES, sinon rules/).")
+
+
+def _rules_dir(value: Path | None) -> Path:
+    from .ruleset import default_rules_dir
+
+    return value if value is not None else default_rules_dir()
+
+
+def _load_or_exit(rules_dir: Path):
+    from .ruleset import load
+
+    ruleset, diags = load(rules_dir)
+    if ruleset is None:
+        for d in diags:
+            click.echo(d.format(), err=True)
+        errors = sum(d.is_error for d in diags)
+        click.echo(f"{errors} erreur(s) : règles refusées.", err=True)
+        sys.exit(1)
+    return ruleset
+
+
+@click.group(help="orient — aide à l'orientation des patients suspects de maladie rare.")
+def main() -> None:
+    pass
+
+
+@main.command("check", help="Vérifie les règles et affiche tous les problèmes (fichier:ligne:colonne).")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def check_command(directory: Path | None) -> None:
+    from .ruleset import load
+
+    ruleset, diags = load(_rules_dir(directory))
+    for d in diags:
+        click.echo(d.format())
+    errors = sum(d.is_error for d in diags)
+    warnings = len(diags) - errors
+    if errors:
+        click.echo(f"{errors} erreur(s), {warnings} avertissement(s).")
+        sys.exit(1)
+    assert ruleset is not None
+    click.echo(f"Règles valides : {len(ruleset.keys)} clés, {len(ruleset.filieres)} filières, "
+               f"{len(ruleset.centres)} sites, {len(ruleset.pnds)} PNDS ; {warnings} avertissement(s).")
+
+
+@main.command("scenarios", help="Rejoue les scénarios et affiche un tableau ; échec si l'un échoue.")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def scenarios_command(directory: Path | None) -> None:
+    from .scenarios import run_all
+
+    ruleset = _load_or_exit(_rules_dir(directory))
+    results = run_all(ruleset)
+    width = max((len(r.scenario.id) for r in results), default=10)
+    click.echo(f"{'scénario':<{width}}  {'résultat':<8}  questions  issue")
+    for r in results:
+        status = "ok" if r.passed else "ÉCHEC"
+        click.echo(f"{r.scenario.id:<{width}}  {status:<8}  {r.asked:>9}  {r.outcome_id or '-'}"
+                   + (f"  ← {r.problem}" if r.problem else ""))
+    failed = sum(not r.passed for r in results)
+    click.echo(f"{len(results) - failed} réussi(s), {failed} en échec.")
+    if failed or not results:
+        sys.exit(1)
+
+
+@main.command("schema", help="Écrit (ou vérifie avec --check) les schémas JSON des fichiers de règles.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Dossier de sortie (défaut : schema/).")
+@click.option("--check", "check_only", is_flag=True, help="Échoue si les schémas écrits sont périmés.")
+def schema_command(output: Path | None, check_only: bool) -> None:
+    from .schema import generate, schema_dir
+
+    target = output or schema_dir()
+    stale = []
+    for name, text in generate().items():
+        path = target / name
+        if check_only:
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                stale.append(name)
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            click.echo(f"écrit {path}")
+    if stale:
+        click.echo("Schémas périmés : " + ", ".join(stale) + " — lancez « orient schema ».", err=True)
+        sys.exit(1)
+
+
+@main.command("coverage", help="Couverture des règles : clés par filière, issues sans scénario, relectures dues.")
+@RULES_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+def coverage_command(rules_dir: Path | None, as_json: bool) -> None:
+    from .coverage import compute, render_text
+
+    ruleset = _load_or_exit(_rules_dir(rules_dir))
+    report = compute(ruleset)
+    click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if as_json else render_text(report))
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command("serve", help="Lance l'application (serveur WSGI waitress, prêt pour la production).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@RULES_OPTION
+def serve_command(host: str, port: int, threads: int, rules_dir: Path | None) -> None:
+    import waitress
+
+    from .web import create_app
+
+    try:
+        app = create_app({"RULES_DIR": str(_rules_dir(rules_dir)), "GENERATE_SECRET_KEY": True})
+    except RuleSetError as exc:
+        click.echo(exc.report(), err=True)
+        click.echo(f"{exc} : l'application refuse de démarrer.", err=True)
+        sys.exit(1)
+    click.echo(f"orient sert {len(app.extensions['orient'].keys)} clés sur http://{host}:{port}/ (Ctrl+C pour arrêter)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="orient")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,502 @@
+"""The rule engine: a key and the answers so far -> the path, the next question, the outcome.
+
+Pure functions over the frozen model; no web framework here, so the wizard, the command
+line, the scenarios and the API all ask the same questions of the same code.
+
+Conditions are evaluated in three-valued logic: True, False, or None while a question they
+need is unanswered. Outcomes are tried in order; the first True one is decided; the first
+undetermined one asks the earliest askable question that could settle it. So the engine
+stops asking as soon as the outcome can no longer change (fewest questions), and urgent
+outcomes placed first are recognised after one or two answers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Union
+
+from .model import (
+    AGE_QUESTION,
+    AGE_QUESTION_ID,
+    YES_NO,
+    AllCondition,
+    AnswerCondition,
+    AnyCondition,
+    AtLeastCondition,
+    Condition,
+    Key,
+    NotCondition,
+    Outcome,
+    Question,
+    iter_leaves,
+)
+
+Value = Union[str, float, frozenset]
+Answers = Mapping[str, Value]
+
+
+class _Skipped:
+    """A question whose ask_when is false: it has no answer, and tests on it are false."""
+
+    def __repr__(self) -> str:
+        return "SKIPPED"
+
+
+SKIPPED = _Skipped()
+
+
+class InvalidAnswer(ValueError):
+    """An answer that does not fit its question (unknown option, out of bounds...)."""
+
+    def __init__(self, question_id: str, message: str):
+        super().__init__(message)
+        self.question_id = question_id
+        self.message = message
+
+
+# --- answers -------------------------------------------------------------------------------
+
+
+def normalise(question: Question, raw: object, departements: Iterable[str] | None = None) -> Value:
+    """Turn a raw answer (from a form, a cookie, a scenario, the API) into its typed value."""
+    kind = question.kind
+    if kind in ("yes_no", "single"):
+        if not isinstance(raw, str) or raw not in question.choice_ids:
+            raise InvalidAnswer(question.id, "Cette réponse ne fait pas partie des choix proposés.")
+        return raw
+    if kind == "multiple":
+        if isinstance(raw, str):
+            raw = [raw] if raw else []
+        if not isinstance(raw, (list, tuple, set, frozenset)) or not all(isinstance(v, str) for v in raw):
+            raise InvalidAnswer(question.id, "Réponse à choix multiples illisible.")
+        unknown = set(raw) - set(question.choice_ids)
+        if unknown:
+            raise InvalidAnswer(question.id, "Une des réponses cochées ne fait pas partie des choix proposés.")
+        return frozenset(raw)
+    if kind == "number":
+        if isinstance(raw, bool):
+            raise InvalidAnswer(question.id, "Un nombre est attendu.")
+        if isinstance(raw, str):
+            raw = raw.strip().replace(",", ".")
+        try:
+            number = float(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise InvalidAnswer(question.id, "Un nombre est attendu.") from None
+        if not math.isfinite(number):
+            raise InvalidAnswer(question.id, "Un nombre est attendu.")
+        if question.integer and not number.is_integer():
+            raise InvalidAnswer(question.id, "Un nombre entier est attendu.")
+        if question.min is not None and number < question.min or question.max is not None and number > question.max:
+            raise InvalidAnswer(question.id, f"La valeur doit être comprise entre {_fmt(question.min)} "
+                                             f"et {_fmt(question.max)} {question.unit or ''}".rstrip() + ".")
+        return number
+    if kind == "departement":
+        if not isinstance(raw, str) or (departements is not None and raw not in set(departements)):
+            raise InvalidAnswer(question.id, "Département inconnu.")
+        return raw
+    raise InvalidAnswer(question.id, "Type de question inconnu.")  # pragma: no cover - model forbids it
+
+
+def to_storable(value: Value) -> object:
+    """The JSON form of a typed answer (for the session cookie, URLs and the API)."""
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _fmt(number: float | None) -> str:
+    if number is None:
+        return "?"
+    return str(int(number)) if float(number).is_integer() else str(number).replace(".", ",")
+
+
+def describe(question: Question, value: Value, departement_names: Mapping[str, str] | None = None) -> str:
+    """A French rendering of an answer, for the check page and the "why" trail."""
+    if question.kind == "yes_no":
+        return YES_NO.get(str(value), str(value))
+    if question.kind == "single":
+        option = question.option(str(value))
+        return option.label if option else str(value)
+    if question.kind == "multiple":
+        labels = [o.label for o in question.options if o.id in value]  # type: ignore[operator]
+        return " ; ".join(labels) if labels else "Aucun"
+    if question.kind == "number":
+        return f"{_fmt(float(value))} {question.unit or ''}".strip()  # type: ignore[arg-type]
+    if question.kind == "departement":
+        name = (departement_names or {}).get(str(value))
+        return f"{value} – {name}" if name else str(value)
+    return str(value)
+
+
+# --- compiled keys -------------------------------------------------------------------------
+
+
+class CompiledKey:
+    """A key with its question index, built once and cached: lookups on the hot path are O(1)."""
+
+    def __init__(self, key: Key):
+        self.key = key
+        self.questions: tuple[Question, ...] = (AGE_QUESTION, *key.questions)
+        self.by_id: dict[str, Question] = {q.id: q for q in self.questions}
+        self.order: dict[str, int] = {q.id: i for i, q in enumerate(self.questions)}
+
+
+_compiled: dict[int, CompiledKey] = {}
+
+
+def compile_key(key: Key) -> CompiledKey:
+    cached = _compiled.get(id(key))
+    if cached is None or cached.key is not key:
+        cached = _compiled[id(key)] = CompiledKey(key)
+    return cached
+
+
+# --- three-valued evaluation ---------------------------------------------------------------
+
+
+class _Evaluator:
+    """Evaluates conditions against one set of answers, memoising ask_when results."""
+
+    __slots__ = ("ck", "answers", "_asked")
+
+    def __init__(self, ck: CompiledKey, answers: Answers):
+        self.ck = ck
+        self.answers = answers
+        self._asked: dict[str, bool | None] = {}
+
+    def askable(self, question_id: str) -> bool | None:
+        if question_id not in self._asked:
+            question = self.ck.by_id.get(question_id)
+            if question is None or question.ask_when is None:
+                self._asked[question_id] = True
+            else:
+                self._asked[question_id] = self.eval(question.ask_when)
+        return self._asked[question_id]
+
+    def value(self, question_id: str) -> Value | _Skipped | None:
+        if question_id in self.answers:
+            return self.answers[question_id]
+        return SKIPPED if self.askable(question_id) is False else None
+
+    def eval(self, cond: Condition) -> bool | None:
+        if isinstance(cond, AnswerCondition):
+            value = self.value(cond.answer)
+            if value is None:
+                return None
+            if value is SKIPPED:
+                return False
+            return _leaf(cond, value)
+        if isinstance(cond, AllCondition):
+            result: bool | None = True
+            for child in cond.all:
+                r = self.eval(child)
+                if r is False:
+                    return False
+                if r is None:
+                    result = None
+            return result
+        if isinstance(cond, AnyCondition):
+            result = False
+            for child in cond.any:
+                r = self.eval(child)
+                if r is True:
+                    return True
+                if r is None:
+                    result = None
+            return result
+        if isinstance(cond, NotCondition):
+            r = self.eval(cond.not_)
+            return None if r is None else not r
+        if isinstance(cond, AtLeastCondition):
+            results = [self.eval(child) for child in cond.of]
+            true = results.count(True)
+            unknown = results.count(None)
+            if true >= cond.at_least:
+                return True
+            if true + unknown < cond.at_least:
+                return False
+            return None
+        raise TypeError(cond)  # pragma: no cover
+
+    def pending(self, cond: Condition, out: set[str]) -> None:
+        """Collect the questions whose answers could still settle an undetermined condition."""
+        if isinstance(cond, AnswerCondition):
+            if self.value(cond.answer) is None:
+                out.add(cond.answer)
+            return
+        children = (
+            cond.all if isinstance(cond, AllCondition)
+            else cond.any if isinstance(cond, AnyCondition)
+            else (cond.not_,) if isinstance(cond, NotCondition)
+            else cond.of
+        )
+        for child in children:
+            if self.eval(child) is None:
+                self.pending(child, out)
+
+    def next_question(self, cond: Condition) -> Question | None:
+        """The earliest declared question that is askable now and could settle ``cond``."""
+        frontier: set[str] = set()
+        self.pending(cond, frontier)
+        candidates: list[str] = []
+        seen: set[str] = set()
+        while frontier:
+            qid = frontier.pop()
+            if qid in seen:
+                continue
+            seen.add(qid)
+            state = self.askable(qid)
+            if state is True:
+                candidates.append(qid)
+            elif state is None:
+                self.pending(self.ck.by_id[qid].ask_when, frontier)  # type: ignore[arg-type]
+        if not candidates:
+            return None
+        return self.ck.by_id[min(candidates, key=self.ck.order.__getitem__)]
+
+
+def _leaf(cond: AnswerCondition, value: Value) -> bool:
+    if cond.is_ is not None:
+        return value == cond.is_
+    if cond.in_ is not None:
+        return value in cond.in_
+    if cond.includes is not None:
+        return isinstance(value, frozenset) and cond.includes in value
+    if cond.includes_any is not None:
+        return isinstance(value, frozenset) and not value.isdisjoint(cond.includes_any)
+    if not isinstance(value, (int, float)):
+        return False
+    return (
+        (cond.lt is None or value < cond.lt) and (cond.le is None or value <= cond.le)
+        and (cond.gt is None or value > cond.gt) and (cond.ge is None or value >= cond.ge)
+    )
+
+
+def evaluate(key: Key, cond: Condition, answers: Answers) -> bool | None:
+    return _Evaluator(compile_key(key), answers).eval(cond)
+
+
+# --- deciding ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome | None
+    question: Question | None
+
+
+def decide(key: Key, answers: Answers) -> Decision:
+    """Given consistent answers, the decided outcome or the next question to ask."""
+    ev = _Evaluator(compile_key(key), answers)
+    for outcome in key.outcomes:
+        if outcome.when is None:  # the explicit default
+            return Decision(outcome, None)
+        result = ev.eval(outcome.when)
+        if result is True:
+            return Decision(outcome, None)
+        if result is None:
+            question = ev.next_question(outcome.when)
+            if question is not None:
+                return Decision(None, question)
+            # Undetermined yet nothing askable could settle it: treat as not matching.
+    return Decision(None, None)  # unreachable when the key has its default (checked at load)
+
+
+@dataclass(frozen=True)
+class State:
+    """Where a journey stands: the answers kept on the path, and what comes next."""
+
+    key: Key
+    path: tuple[str, ...]
+    answers: dict[str, Value]
+    outcome: Outcome | None
+    next_question: Question | None
+    dropped: tuple[str, ...]
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome is not None
+
+
+def walk(key: Key, answers: Answers) -> State:
+    """Recompute the path from the start; answers no longer on it are dropped."""
+    kept: dict[str, Value] = {}
+    path: list[str] = []
+    while True:
+        decision = decide(key, kept)
+        if decision.outcome is not None or decision.question is None:
+            break
+        qid = decision.question.id
+        if qid not in answers:
+            break
+        kept[qid] = answers[qid]
+        path.append(qid)
+    dropped = tuple(q for q in answers if q not in kept)
+    return State(key, tuple(path), kept, decision.outcome, decision.question, dropped)
+
+
+# --- explanation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reason:
+    question: Question
+    value: Value
+
+
+@dataclass(frozen=True)
+class RuledOut:
+    outcome: Outcome
+    because: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    outcome: Outcome
+    because: tuple[Reason, ...]
+    ruled_out: tuple[RuledOut, ...]
+
+
+def _support(ev: _Evaluator, cond: Condition, truth: bool, out: list[str]) -> None:
+    """The answered questions that make ``cond`` evaluate to ``truth``."""
+    if isinstance(cond, AnswerCondition):
+        value = ev.value(cond.answer)
+        if value is SKIPPED:
+            question = ev.ck.by_id.get(cond.answer)
+            if question is not None and question.ask_when is not None:
+                _support(ev, question.ask_when, False, out)
+        elif value is not None and cond.answer not in out:
+            out.append(cond.answer)
+        return
+    if isinstance(cond, NotCondition):
+        _support(ev, cond.not_, not truth, out)
+        return
+    if isinstance(cond, AtLeastCondition):
+        for child in cond.of:
+            if ev.eval(child) is truth:
+                _support(ev, child, truth, out)
+        return
+    children = cond.all if isinstance(cond, AllCondition) else cond.any
+    conjunctive = isinstance(cond, AllCondition)
+    if conjunctive == truth:  # all true, or any false: every child counts
+        for child in children:
+            _support(ev, child, truth, out)
+    else:  # all false, or any true: one witness is enough
+        for child in children:
+            if ev.eval(child) is truth:
+                _support(ev, child, truth, out)
+                return
+
+
+def explain(state: State) -> Explanation:
+    if state.outcome is None:
+        raise ValueError("no outcome decided yet")
+    ck = compile_key(state.key)
+    ev = _Evaluator(ck, state.answers)
+
+    def reasons(cond: Condition | None, truth: bool) -> tuple[Reason, ...]:
+        if cond is None:
+            return ()
+        ids: list[str] = []
+        _support(ev, cond, truth, ids)
+        ids.sort(key=lambda q: ck.order.get(q, 0))
+        return tuple(Reason(ck.by_id[q], state.answers[q]) for q in ids if q in state.answers)
+
+    ruled_out = []
+    for outcome in state.key.outcomes:
+        if outcome is state.outcome:
+            break
+        ruled_out.append(RuledOut(outcome, reasons(outcome.when, False)))
+    return Explanation(state.outcome, reasons(state.outcome.when, True), tuple(ruled_out))
+
+
+# --- exhaustive exploration (for the checker) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exploration:
+    outcomes: frozenset[str]
+    questions: frozenset[str]
+    complete: bool
+    nodes: int
+
+
+def domain(key: Key, question: Question) -> list[Value]:
+    """Representative answers: one per distinct behaviour of the conditions that test it."""
+    leaves = [leaf for leaf in _all_leaves(key) if leaf.answer == question.id]
+    if question.kind in ("yes_no", "single"):
+        return list(question.choice_ids)
+    if question.kind == "multiple":
+        relevant = sorted({v for leaf in leaves for v in leaf.values} & set(question.choice_ids))
+        by_signature: dict[tuple, frozenset] = {}
+        for size in range(len(relevant) + 1):
+            for combo in itertools.combinations(relevant, size):
+                value = frozenset(combo)
+                signature = tuple(_leaf(leaf, value) for leaf in leaves)
+                by_signature.setdefault(signature, value)
+        return list(by_signature.values())
+    if question.kind == "number":
+        step = 1.0 if question.integer else 0.5
+        points = {question.min, question.max}
+        for leaf in leaves:
+            for bound in (leaf.lt, leaf.le, leaf.gt, leaf.ge):
+                if bound is not None:
+                    points |= {bound - step, bound, bound + step}
+        lo = question.min if question.min is not None else -math.inf
+        hi = question.max if question.max is not None else math.inf
+        return sorted(float(p) for p in points if p is not None and lo <= p <= hi) or [0.0]
+    # departement: every code named by a condition, plus one that none names
+    named = {v for leaf in leaves for v in leaf.values}
+    return sorted(named) + ["__autre__"]
+
+
+def _all_leaves(key: Key) -> list[AnswerCondition]:
+    leaves: list[AnswerCondition] = []
+    for question in key.questions:
+        if question.ask_when is not None:
+            leaves.extend(iter_leaves(question.ask_when))
+    for outcome in key.outcomes:
+        if outcome.when is not None:
+            leaves.extend(iter_leaves(outcome.when))
+    return leaves
+
+
+def explore(key: Key, limit: int = 50_000) -> Exploration:
+    """Walk every distinct path the engine can take, stopping once everything is covered.
+
+    Used by the checker to prove which outcomes can be reached and which questions can be
+    asked. Stops early when all outcomes and questions have been seen; gives up (complete =
+    False) after ``limit`` states rather than hang on a pathological key.
+    """
+    ck = compile_key(key)
+    all_outcomes = {o.id for o in key.outcomes}
+    all_questions = {q.id for q in key.questions}
+    domains: dict[str, list[Value]] = {}
+    reached: set[str] = set()
+    asked: set[str] = set()
+    stack: list[dict[str, Value]] = [{}]
+    nodes = 0
+    while stack:
+        if reached == all_outcomes and all_questions <= asked:
+            return Exploration(frozenset(reached), frozenset(asked), True, nodes)
+        nodes += 1
+        if nodes > limit:
+            return Exploration(frozenset(reached), frozenset(asked), False, nodes)
+        answers = stack.pop()
+        decision = decide(key, answers)
+        if decision.outcome is not None:
+            reached.add(decision.outcome.id)
+            continue
+        question = decision.question
+        if question is None:
+            continue
+        asked.add(question.id)
+        if question.id not in domains:
+            domains[question.id] = domain(key, ck.by_id[question.id])
+        for value in reversed(domains[question.id]):
+            stack.append({**answers, question.id: value})
+    return Exploration(frozenset(reached), frozenset(asked), True, nodes)

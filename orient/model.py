@@ -1,0 +1,480 @@
+"""The typed, frozen model of orient's rules.
+
+One pydantic class per thing a rule author writes. They do three jobs at once, which is
+why pydantic was chosen over hand-written dataclasses: validate the YAML (types, required
+fields, unknown fields), build immutable objects once at load, and generate the JSON Schema
+that editors use (``orient schema``). Anything a schema cannot say (references, graph
+properties, review dates) lives in :mod:`orient.checks`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal, Union
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+
+class Frozen(BaseModel):
+    """Base of every rule object: immutable, and unknown fields are an error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=80)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Département codes: "01".."95", "2A", "2B", "971".."976".
+DepartementCode = Annotated[str, StringConstraints(pattern=r"^(\d{2}|2[AB]|97\d)$")]
+RegionCode = Annotated[str, StringConstraints(pattern=r"^\d{2}$")]
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value or "." not in parts.netloc:
+        raise PydanticCustomError("url_invalide", "URL mal formée : « {url} »", {"url": value})
+    return value
+
+
+Url = Annotated[str, AfterValidator(_check_url)]
+
+AgeBand = Literal["nouveau-ne", "nourrisson", "enfant", "adolescent", "adulte"]
+AGE_BANDS: dict[str, str] = {
+    "nouveau-ne": "Nouveau-né (moins de 28 jours)",
+    "nourrisson": "Nourrisson (28 jours à 2 ans)",
+    "enfant": "Enfant (2 à 11 ans)",
+    "adolescent": "Adolescent (12 à 17 ans)",
+    "adulte": "Adulte (18 ans et plus)",
+}
+CHILD_BANDS = frozenset({"nouveau-ne", "nourrisson", "enfant", "adolescent"})
+
+System = Literal[
+    "general", "neurologie", "muscle", "developpement", "os", "peau", "vasculaire", "coeur",
+    "poumon", "sang", "immunite", "rein", "foie-digestif", "endocrinien-metabolisme", "sens",
+    "tete-cou", "neonatal", "rachis-pelvis",
+]
+SYSTEM_LABELS: dict[str, str] = {
+    "general": "Signes généraux",
+    "neurologie": "Neurologie",
+    "muscle": "Muscles et motricité",
+    "developpement": "Développement et malformations",
+    "os": "Os et squelette",
+    "peau": "Peau",
+    "vasculaire": "Vaisseaux",
+    "coeur": "Cœur",
+    "poumon": "Poumons et respiration",
+    "sang": "Sang et hémostase",
+    "immunite": "Immunité, fièvre, inflammation",
+    "rein": "Reins et voies urinaires",
+    "foie-digestif": "Foie et tube digestif",
+    "endocrinien-metabolisme": "Croissance, hormones, métabolisme",
+    "sens": "Vue et audition",
+    "tete-cou": "Tête, face, cou et dents",
+    "neonatal": "Nouveau-né",
+    "rachis-pelvis": "Rachis, pelvis et sphincters",
+}
+
+SiteType = Literal["crmr_coordonnateur", "crmr_constitutif", "ccmr", "crc", "non_precise"]
+SITE_TYPE_LABELS: dict[str, str] = {
+    "crmr_coordonnateur": "Centre de référence — site coordonnateur",
+    "crmr_constitutif": "Centre de référence — site constitutif",
+    "ccmr": "Centre de compétence",
+    "crc": "Centre de ressources et de compétences",
+    "non_precise": "Site expert (type non précisé)",
+}
+Population = Literal["adulte", "pediatrique", "mixte", "non_precise"]
+
+Action = Literal["emergency", "refer", "test_then_refer", "monitor"]
+ACTION_LABELS: dict[str, str] = {
+    "emergency": "Urgence : prise en charge le jour même",
+    "refer": "Adresser à un centre expert",
+    "test_then_refer": "Faire les examens de première intention, puis adresser si anormal",
+    "monitor": "Suivi par le médecin traitant, réévaluer si besoin",
+}
+Urgency = Literal["urgence", "rapide", "programme", "surveillance"]
+URGENCY_LABELS: dict[str, str] = {
+    "urgence": "Urgence — le jour même",
+    "rapide": "Rapide — dans les jours ou semaines qui viennent",
+    "programme": "Programmé — examens puis consultation",
+    "surveillance": "Surveillance — pas d'orientation immédiate",
+}
+
+QuestionKind = Literal["yes_no", "single", "multiple", "number", "departement"]
+YES_NO: dict[str, str] = {"oui": "Oui", "non": "Non", "nsp": "Je ne sais pas"}
+AGE_QUESTION_ID = "age_group"
+
+
+# --- Conditions -------------------------------------------------------------------------
+# Structured data, never expressions. A leaf tests one answer; composites combine leaves.
+
+
+class AnswerCondition(Frozen):
+    """A test on one answer: equality, membership, inclusion, or numeric bounds."""
+
+    answer: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    is_: str | None = Field(default=None, alias="is")
+    in_: tuple[str, ...] | None = Field(default=None, alias="in", min_length=1)
+    includes: str | None = None
+    includes_any: tuple[str, ...] | None = Field(default=None, min_length=1)
+    lt: float | None = None
+    le: float | None = None
+    gt: float | None = None
+    ge: float | None = None
+
+    @model_validator(mode="after")
+    def _one_operator(self) -> "AnswerCondition":
+        families = [
+            self.is_ is not None,
+            self.in_ is not None,
+            self.includes is not None,
+            self.includes_any is not None,
+            any(b is not None for b in (self.lt, self.le, self.gt, self.ge)),
+        ]
+        if sum(families) != 1:
+            raise PydanticCustomError(
+                "operateur_condition",
+                "une condition sur une réponse prend exactement un opérateur : "
+                "is, in, includes, includes_any, ou des bornes lt/le/gt/ge",
+            )
+        return self
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The option ids or codes this leaf names (for reference checks)."""
+        if self.is_ is not None:
+            return (self.is_,)
+        if self.includes is not None:
+            return (self.includes,)
+        return self.in_ or self.includes_any or ()
+
+    @property
+    def is_numeric(self) -> bool:
+        return any(b is not None for b in (self.lt, self.le, self.gt, self.ge))
+
+
+class AllCondition(Frozen):
+    all: tuple["Condition", ...] = Field(min_length=1)
+
+
+class AnyCondition(Frozen):
+    any: tuple["Condition", ...] = Field(min_length=1)
+
+
+class NotCondition(Frozen):
+    not_: "Condition" = Field(alias="not")
+
+
+class AtLeastCondition(Frozen):
+    at_least: int = Field(ge=1)
+    of: tuple["Condition", ...] = Field(min_length=1)
+
+
+def _condition_tag(value: Any) -> str | None:
+    if isinstance(value, BaseModel):
+        return {
+            AnswerCondition: "answer", AllCondition: "all", AnyCondition: "any",
+            NotCondition: "not", AtLeastCondition: "at_least",
+        }[type(value)]
+    if isinstance(value, dict):
+        for tag in ("answer", "all", "any", "not", "at_least"):
+            if tag in value:
+                return tag
+    return None
+
+
+Condition = Annotated[
+    Union[
+        Annotated[AnswerCondition, Tag("answer")],
+        Annotated[AllCondition, Tag("all")],
+        Annotated[AnyCondition, Tag("any")],
+        Annotated[NotCondition, Tag("not")],
+        Annotated[AtLeastCondition, Tag("at_least")],
+    ],
+    Discriminator(
+        _condition_tag,
+        custom_error_type="condition_inconnue",
+        custom_error_message="condition non reconnue : attendu answer, all, any, not ou at_least",
+    ),
+]
+
+
+def iter_leaves(condition: Condition):
+    """Every AnswerCondition inside a condition, depth first."""
+    if isinstance(condition, AnswerCondition):
+        yield condition
+    elif isinstance(condition, NotCondition):
+        yield from iter_leaves(condition.not_)
+    else:
+        children = (
+            condition.all if isinstance(condition, AllCondition)
+            else condition.any if isinstance(condition, AnyCondition)
+            else condition.of
+        )
+        for child in children:
+            yield from iter_leaves(child)
+
+
+# --- Keys ---------------------------------------------------------------------------------
+
+
+class Source(Frozen):
+    title: Text
+    url: Url
+    year: int = Field(ge=1900, le=2100)
+
+
+class Option(Frozen):
+    id: Id
+    label: Text
+    hint: Text | None = None
+
+
+class Question(Frozen):
+    id: Id
+    kind: QuestionKind
+    text: Text
+    hint: Text | None = None
+    options: tuple[Option, ...] = ()
+    unit: Text | None = None
+    min: float | None = None
+    max: float | None = None
+    integer: bool = False
+    ask_when: Condition | None = None
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+    @property
+    def choice_ids(self) -> tuple[str, ...]:
+        """The closed set of values for choice-like kinds (yes_no, single, multiple)."""
+        if self.kind == "yes_no":
+            return tuple(YES_NO)
+        return tuple(o.id for o in self.options)
+
+
+# Built in code (model_construct): its id is reserved and deliberately outside ID_PATTERN,
+# so no rule file can declare a question that clashes with it.
+AGE_QUESTION = Question.model_construct(
+    id=AGE_QUESTION_ID,
+    ask_when=None,
+    unit=None,
+    min=None,
+    max=None,
+    integer=False,
+    kind="single",
+    text="Quel âge a le patient ?",
+    hint="La tranche d'âge suffit : elle sert aux règles et au choix d'un centre adulte ou pédiatrique.",
+    options=tuple(Option(id=k, label=v) for k, v in AGE_BANDS.items()),
+)
+
+
+class Outcome(Frozen):
+    id: Id
+    when: Condition | None = None
+    default: bool = False
+    action: Action
+    urgency: Urgency
+    title: Text
+    rationale: Text
+    filiere: Id | None = None
+    centre_types: tuple[SiteType, ...] = ()
+    do_now: tuple[Text, ...] = ()
+    tests: tuple[Text, ...] = ()
+    refer_if: Text | None = None
+    reevaluate_if: Text | None = None
+    safeguarding: Text | None = None
+    pnds: tuple[Id, ...] = ()
+    orpha: tuple[int, ...] = ()
+    centres: tuple[Id, ...] = ()
+
+
+class Key(Frozen):
+    id: Id
+    title: Text
+    system: System
+    ages: tuple[AgeBand, ...] = Field(min_length=1)
+    summary: Text
+    authored_by: Text
+    reviewed_on: dt.date
+    review_due: dt.date
+    sources: tuple[Source, ...] = ()
+    questions: tuple[Question, ...] = Field(min_length=1)
+    outcomes: tuple[Outcome, ...] = Field(min_length=1)
+
+    def question(self, question_id: str) -> Question | None:
+        if question_id == AGE_QUESTION_ID:
+            return AGE_QUESTION
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def outcome(self, outcome_id: str) -> Outcome | None:
+        return next((o for o in self.outcomes if o.id == outcome_id), None)
+
+    @property
+    def filieres(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for outcome in self.outcomes:
+            if outcome.filiere:
+                seen[outcome.filiere] = None
+        return tuple(seen)
+
+
+# --- Scenarios ----------------------------------------------------------------------------
+
+AnswerValue = Union[str, float, tuple[str, ...]]
+
+
+class Scenario(Frozen):
+    id: Id
+    title: Text
+    presentation: Text
+    answers: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")], AnswerValue]
+    expect: Id
+    max_questions: int | None = Field(default=None, ge=1)
+
+
+class ScenarioFile(Frozen):
+    key: Id
+    scenarios: tuple[Scenario, ...] = Field(min_length=1)
+
+
+# --- Reference data -----------------------------------------------------------------------
+
+
+class Filiere(Frozen):
+    id: Id
+    acronym: Text
+    name: Text
+    scope: Text
+    website: Url
+    contact_url: Url | None = None
+    ern: tuple[Text, ...] = ()
+    sources: tuple[Url, ...] = Field(min_length=1)
+
+
+class FiliereFile(Frozen):
+    filieres: tuple[Filiere, ...] = Field(min_length=1)
+
+
+class Centre(Frozen):
+    id: Id
+    filiere: Id
+    network: Text
+    site_type: SiteType
+    hospital: Text | None = None
+    city: Text
+    departement: DepartementCode
+    population: Population = "non_precise"
+    phone: Text | None = None
+    web: Url | None = None
+    source: Url
+    seen_year: int | None = Field(default=None, ge=1990, le=2100)
+    note: Text | None = None
+
+    @property
+    def serves_children(self) -> bool:
+        return self.population in ("pediatrique", "mixte", "non_precise")
+
+    @property
+    def serves_adults(self) -> bool:
+        return self.population in ("adulte", "mixte", "non_precise")
+
+
+class CentreFile(Frozen):
+    centres: tuple[Centre, ...] = Field(min_length=1)
+
+
+class Pnds(Frozen):
+    id: Id
+    title: Text
+    synonyms: tuple[Text, ...] = ()
+    filieres: tuple[Id, ...] = Field(min_length=1)
+    year: int | None = Field(default=None, ge=1990, le=2100)
+    url: Url
+    source: Url
+    orpha: tuple[int, ...] = ()
+
+
+class PndsFile(Frozen):
+    pnds: tuple[Pnds, ...] = Field(min_length=1)
+
+
+ResourceKind = Literal["national", "pemr", "pcom", "dac", "erhr", "association", "orphanet"]
+
+
+class Resource(Frozen):
+    id: Id
+    kind: ResourceKind
+    name: Text
+    description: Text
+    url: Url
+    phone: Text | None = None
+    regions: tuple[RegionCode, ...] = ()
+    source: Url
+
+
+class UrlPatterns(Frozen):
+    orphanet_disease: Text
+    orphanet_expert_centres: Url
+    orphanet_urgences: Url | None = None
+
+
+class ResourceFile(Frozen):
+    url_patterns: UrlPatterns
+    resources: tuple[Resource, ...] = Field(min_length=1)
+
+
+class Region(Frozen):
+    code: RegionCode
+    name: Text
+    overseas: bool
+
+
+class Departement(Frozen):
+    code: DepartementCode
+    name: Text
+    region: RegionCode
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class TerritoryFile(Frozen):
+    regions: tuple[Region, ...] = Field(min_length=1)
+    departements: tuple[Departement, ...] = Field(min_length=1)
+    sources: tuple[Url, ...] = Field(min_length=1)
+    centroid_note: Text | None = None
+    unsourced_centroids: tuple[DepartementCode, ...] = ()
+
+
+class Meta(Frozen):
+    version: Text
+    published_on: dt.date
+    editor: Text
+    centres_total_estimate: int | None = Field(default=None, ge=1)
+    centres_total_source: Url | None = None
+
+
+# Which top-level model reads which file, and the schema file each one gets.
+FILE_MODELS: dict[str, tuple[type[Frozen], str]] = {
+    "key": (Key, "key.schema.json"),
+    "scenarios": (ScenarioFile, "scenarios.schema.json"),
+    "filieres": (FiliereFile, "filieres.schema.json"),
+    "centres": (CentreFile, "centres.schema.json"),
+    "pnds": (PndsFile, "pnds.schema.json"),
+    "resources": (ResourceFile, "resources.schema.json"),
+    "territories": (TerritoryFile, "territories.schema.json"),
+    "meta": (Meta, "meta.schema.json"),
+}
+
+SLUG_RE = re.compile(ID_PATTERN)

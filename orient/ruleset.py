@@ -1,0 +1,167 @@
+"""Load a rules directory into one frozen RuleSet, or refuse with every diagnostic.
+
+The data flow: files -> loader (positions kept) -> model -> checks -> RuleSet. A RuleSet is
+built only when no error exists: the app never serves a half-loaded rule set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from .checks import Parsed, check
+from .diagnostics import Diagnostic, RuleSetError, sorted_diagnostics
+from .loader import parse_model, read_document
+from .model import (
+    FILE_MODELS,
+    Centre,
+    Departement,
+    Filiere,
+    Key,
+    Meta,
+    Pnds,
+    Region,
+    Resource,
+    Scenario,
+    UrlPatterns,
+)
+
+REQUIRED_FILES = ("meta.yaml", "filieres.yaml", "pnds.yaml", "resources.yaml", "territories.yaml")
+FOLDERS = {"keys": "key", "centres": "centres", "scenarios": "scenarios"}
+
+
+def default_rules_dir() -> Path:
+    """``$ORIENT_RULES``, else the ``rules/`` folder beside the package (a source checkout),
+    else ``./rules``."""
+    env = os.environ.get("ORIENT_RULES")
+    if env:
+        return Path(env)
+    beside = Path(__file__).resolve().parent.parent / "rules"
+    return beside if beside.is_dir() else Path("rules")
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    meta: Meta
+    version: str
+    filieres: Mapping[str, Filiere]
+    centres: Mapping[str, Centre]
+    keys: Mapping[str, Key]
+    pnds: Mapping[str, Pnds]
+    resources: Mapping[str, Resource]
+    url_patterns: UrlPatterns
+    regions: Mapping[str, Region]
+    departements: Mapping[str, Departement]
+    scenarios: Mapping[str, tuple[Scenario, ...]]  # by key id
+    warnings: tuple[Diagnostic, ...]
+
+    def orphanet_url(self, orpha: int) -> str:
+        return self.url_patterns.orphanet_disease.replace("{orpha}", str(orpha))
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def discover(directory: Path) -> tuple[list[tuple[str, Path]], list[Diagnostic]]:
+    """The rule files to read, each with the kind of document it holds."""
+    files: list[tuple[str, Path]] = []
+    diags: list[Diagnostic] = []
+    if not directory.is_dir():
+        return [], [Diagnostic(_display(directory), 1, 1, "erreur", "DOSSIER_INTROUVABLE",
+                               "dossier de règles introuvable")]
+    for name in REQUIRED_FILES:
+        path = directory / name
+        if path.is_file():
+            files.append((name.removesuffix(".yaml"), path))
+        else:
+            diags.append(Diagnostic(_display(path), 1, 1, "erreur", "FICHIER_MANQUANT",
+                                    f"fichier obligatoire « {name} » absent"))
+    for folder, kind in FOLDERS.items():
+        for path in sorted((directory / folder).glob("*.y*ml")):
+            files.append((kind, path))
+    for path in sorted(directory.glob("*.y*ml")):
+        if path.name not in REQUIRED_FILES:
+            diags.append(Diagnostic(_display(path), 1, 1, "avertissement", "FICHIER_INCONNU",
+                                    "fichier ignoré : ni une clé, ni un fichier de référence connu"))
+    return files, diags
+
+
+def parse_directory(directory: Path) -> tuple[Parsed, list[Diagnostic], str]:
+    files, diags = discover(directory)
+    parsed = Parsed()
+    digest = hashlib.sha256()
+    for kind, path in files:
+        document = read_document(path, _display(path))
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        diags.extend(document.diagnostics)
+        obj, problems = parse_model(document, FILE_MODELS[kind][0])
+        diags.extend(problems)
+        smap = document.source_map
+        if obj is None:
+            if kind == "key":
+                parsed.failed_keys.add(path.stem)
+            continue
+        if kind == "key":
+            parsed.keys.append((obj, smap, path.stem))
+        elif kind == "scenarios":
+            parsed.scenarios.append((obj, smap))
+        elif kind == "centres":
+            parsed.centres.extend((c, smap, i) for i, c in enumerate(obj.centres))
+        elif kind == "filieres":
+            parsed.filieres.extend((f, smap, i) for i, f in enumerate(obj.filieres))
+        elif kind == "pnds":
+            parsed.pnds.extend((p, smap, i) for i, p in enumerate(obj.pnds))
+        elif kind == "resources":
+            parsed.resources = (obj, smap)
+        elif kind == "territories":
+            parsed.territories = (obj, smap)
+        elif kind == "meta":
+            parsed.meta = (obj, smap)
+    return parsed, diags, digest.hexdigest()[:8]
+
+
+def load(directory: Path | str | None = None, today: dt.date | None = None) -> tuple[RuleSet | None, list[Diagnostic]]:
+    """Read, validate and check a rules directory. The RuleSet is None when any error exists."""
+    directory = Path(directory) if directory is not None else default_rules_dir()
+    parsed, diags, digest = parse_directory(directory)
+    diags = sorted_diagnostics(diags + check(parsed, today))
+    if any(d.is_error for d in diags) or parsed.meta is None or parsed.resources is None or parsed.territories is None:
+        return None, diags
+    meta = parsed.meta[0]
+    resources, _ = parsed.resources
+    territories, _ = parsed.territories
+    scenarios: dict[str, tuple[Scenario, ...]] = {}
+    for scenario_file, _ in parsed.scenarios:
+        scenarios[scenario_file.key] = scenarios.get(scenario_file.key, ()) + scenario_file.scenarios
+    keys = sorted((k for k, _, _ in parsed.keys), key=lambda k: k.title)
+    ruleset = RuleSet(
+        meta=meta,
+        version=f"{meta.version} ({digest})",
+        filieres=MappingProxyType({f.id: f for f, _, _ in parsed.filieres}),
+        centres=MappingProxyType({c.id: c for c, _, _ in parsed.centres}),
+        keys=MappingProxyType({k.id: k for k in keys}),
+        pnds=MappingProxyType({p.id: p for p, _, _ in parsed.pnds}),
+        resources=MappingProxyType({r.id: r for r in resources.resources}),
+        url_patterns=resources.url_patterns,
+        regions=MappingProxyType({r.code: r for r in territories.regions}),
+        departements=MappingProxyType({d.code: d for d in territories.departements}),
+        scenarios=MappingProxyType(scenarios),
+        warnings=tuple(diags),
+    )
+    return ruleset, diags
+
+
+def load_or_raise(directory: Path | str | None = None, today: dt.date | None = None) -> RuleSet:
+    ruleset, diags = load(directory, today)
+    if ruleset is None:
+        raise RuleSetError(diags)
+    return ruleset
