@@ -51,6 +51,9 @@ class Parsed:
     territories: tuple[TerritoryFile, SourceMap] | None = None
     scenarios: list[tuple[ScenarioFile, SourceMap]] = field(default_factory=list)
     failed_keys: set[str] = field(default_factory=set)  # key ids (file stems) that did not parse
+    # Reference files that did not parse ("filieres", "centres", "pnds"): their ids are unknown,
+    # so references to them are not checked (one typo must not cascade into hundreds of errors).
+    failed_kinds: set[str] = field(default_factory=set)
 
 
 def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
@@ -59,6 +62,9 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
     filiere_ids = _unique(diags, ((f.id, smap, ("filieres", i, "id")) for f, smap, i in parsed.filieres), "filière")
     centre_ids = _unique(diags, ((c.id, smap, ("centres", i, "id")) for c, smap, i in parsed.centres), "centre")
     pnds_ids = _unique(diags, ((p.id, smap, ("pnds", i, "id")) for p, smap, i in parsed.pnds), "PNDS")
+    known_filieres = None if "filieres" in parsed.failed_kinds else filiere_ids
+    known_centres = None if "centres" in parsed.failed_kinds else centre_ids
+    known_pnds = None if "pnds" in parsed.failed_kinds else pnds_ids
     departements: dict[str, Departement] = {}
     regions: dict[str, Region] = {}
     if parsed.territories:
@@ -74,12 +80,12 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
 
     for centre, smap, i in parsed.centres:
         base = ("centres", i)
-        _ref(diags, smap, base + ("filiere",), centre.filiere, filiere_ids, "FILIERE_INCONNUE", "filière")
+        _ref(diags, smap, base + ("filiere",), centre.filiere, known_filieres, "FILIERE_INCONNUE", "filière")
         if departements:
             _ref(diags, smap, base + ("departement",), centre.departement, departements, "TERRITOIRE_INCONNU", "département")
     for pnds, smap, i in parsed.pnds:
         for j, fid in enumerate(pnds.filieres):
-            _ref(diags, smap, ("pnds", i, "filieres", j), fid, filiere_ids, "FILIERE_INCONNUE", "filière")
+            _ref(diags, smap, ("pnds", i, "filieres", j), fid, known_filieres, "FILIERE_INCONNUE", "filière")
     if parsed.resources:
         resources, smap = parsed.resources
         _unique(diags, ((r.id, smap, ("resources", i, "id")) for i, r in enumerate(resources.resources)), "ressource")
@@ -94,7 +100,7 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
     key_ids = _unique(diags, ((k.id, smap, ("id",)) for k, smap, _ in parsed.keys), "clé")
     known_keys = key_ids | parsed.failed_keys
     for key, smap, stem in parsed.keys:
-        diags.extend(check_key(key, smap, stem, today, filiere_ids, centre_ids, pnds_ids, set(departements)))
+        diags.extend(check_key(key, smap, stem, today, known_filieres, known_centres, known_pnds, set(departements)))
 
     scenario_ids: set[str] = set()
     covered: dict[str, set[str]] = {}
@@ -154,7 +160,7 @@ def _unique(diags: list[Diagnostic], items: Iterable[tuple[str, SourceMap, tuple
 
 
 def _ref(diags: list[Diagnostic], smap: SourceMap, path: tuple, value: str, known, code: str, what: str) -> bool:
-    if value in known:
+    if known is None or value in known:  # None: the file listing them did not parse
         return True
     diags.append(smap.diag(path, code, f"{what} « {value} » inconnu(e)", suggestion=suggest(value, known)))
     return False
@@ -200,8 +206,8 @@ def _operator(leaf: AnswerCondition) -> str:
     return "numeric"
 
 
-def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, filieres: set[str],
-              centres: set[str], pnds: set[str], departements: set[str]) -> list[Diagnostic]:
+def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, filieres: set[str] | None,
+              centres: set[str] | None, pnds: set[str] | None, departements: set[str]) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     if key.id != stem:
         diags.append(smap.diag(("id",), "ID_FICHIER", f"l'id « {key.id} » doit être le nom du fichier (« {stem} »)"))

@@ -83,7 +83,12 @@ def read_document(path: Path, display: str) -> Document:
         mark = exc.problem_mark or exc.context_mark
         line, col = _mark(mark) if mark else (1, 1)
         problem = (exc.problem or "erreur de syntaxe").strip()
-        hint = " (tabulation interdite : indentez avec des espaces)" if "\t" in problem or "tab" in problem else ""
+        # libyaml does not always name the tab ("found character that cannot start any
+        # token"): look at the offending line itself.
+        lines = text.splitlines()
+        bad_line = lines[mark.line] if mark and 0 <= mark.line < len(lines) else ""
+        tab = "\t" in problem or "tab" in problem or "\t" in bad_line[: mark.column + 1 if mark else 0]
+        hint = " (tabulation interdite : indentez avec des espaces)" if tab else ""
         diags.append(Diagnostic(display, line, col, "erreur", "YAML_SYNTAXE",
                                 f"YAML invalide : {_french_yaml_problem(problem)}{hint}"))
         return Document(path, smap, None, diags)
@@ -99,7 +104,12 @@ def read_document(path: Path, display: str) -> Document:
 
 _YAML_PROBLEMS = {
     "found character '\\t' that cannot start any token": "caractère de tabulation",
+    "found a tab character": "caractère de tabulation",
+    "found character that cannot start any token": "caractère inattendu",
     "mapping values are not allowed here": "« : » inattendu (mettez le texte entre guillemets)",
+    "mapping values are not allowed in this context": "« : » inattendu (mettez le texte entre guillemets)",
+    "did not find expected ',' or ']'": "« , » ou « ] » attendu (crochet non fermé ?)",
+    "did not find expected ',' or '}'": "« , » ou « } » attendu (accolade non fermée ?)",
     "could not find expected ':'": "« : » attendu",
     "did not find expected key": "clé attendue (indentation incohérente ?)",
     "found undefined alias": "alias inconnu",
@@ -207,7 +217,8 @@ def _resolve(loc: tuple, data: Any) -> tuple[Path_, Any, bool]:
 def validation_diagnostics(error: ValidationError, data: Any, smap: SourceMap,
                            known_fields: set[str]) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
-    for err in error.errors(include_url=False):
+    errors = error.errors(include_url=False)
+    for err in errors:
         kind = err["type"]
         path, missing, _ = _resolve(tuple(err["loc"]), data)
         value = err.get("input")
@@ -247,6 +258,10 @@ def validation_diagnostics(error: ValidationError, data: Any, smap: SourceMap,
         elif kind == "string_too_long":
             diags.append(smap.diag(path, "VALEUR_INVALIDE", "texte trop long"))
         elif kind == "too_short":
+            loc = tuple(err["loc"])
+            if any(len(other["loc"]) > len(loc) and tuple(other["loc"][:len(loc)]) == loc
+                   for other in errors):
+                continue  # pydantic counts only the valid items: the bad item has its own error
             diags.append(smap.diag(path, "LISTE_VIDE",
                                    f"liste trop courte : au moins {ctx.get('min_length', 1)} élément(s)"))
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):

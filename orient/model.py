@@ -95,6 +95,12 @@ SITE_TYPE_LABELS: dict[str, str] = {
     "non_precise": "Site expert (type non précisé)",
 }
 Population = Literal["adulte", "pediatrique", "mixte", "non_precise"]
+POPULATION_LABELS: dict[str, str] = {
+    "adulte": "adultes",
+    "pediatrique": "enfants",
+    "mixte": "enfants et adultes",
+    "non_precise": "âge des patients non précisé",
+}
 
 Action = Literal["emergency", "refer", "test_then_refer", "monitor"]
 ACTION_LABELS: dict[str, str] = {

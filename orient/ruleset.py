@@ -45,7 +45,8 @@ def default_rules_dir() -> Path:
     return beside if beside.is_dir() else Path("rules")
 
 
-@dataclass(frozen=True)
+# eq=False: a RuleSet is identified by identity (hashable, cheap to cache on).
+@dataclass(frozen=True, eq=False)
 class RuleSet:
     meta: Meta
     version: str
@@ -98,6 +99,8 @@ def discover(directory: Path) -> tuple[list[tuple[str, Path]], list[Diagnostic]]
 def parse_directory(directory: Path) -> tuple[Parsed, list[Diagnostic], str]:
     files, diags = discover(directory)
     parsed = Parsed()
+    parsed.failed_kinds.update(name.removesuffix(".yaml") for name in REQUIRED_FILES
+                               if not (directory / name).is_file())
     digest = hashlib.sha256()
     for kind, path in files:
         document = read_document(path, _display(path))
@@ -109,6 +112,8 @@ def parse_directory(directory: Path) -> tuple[Parsed, list[Diagnostic], str]:
         if obj is None:
             if kind == "key":
                 parsed.failed_keys.add(path.stem)
+            else:
+                parsed.failed_kinds.add(kind)
             continue
         if kind == "key":
             parsed.keys.append((obj, smap, path.stem))

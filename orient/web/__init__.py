@@ -1,0 +1,139 @@
+"""The Flask application: thin views over the engine, stateless across workers.
+
+``create_app`` loads and checks the rules once and keeps the frozen RuleSet in
+``app.extensions["orient"]``; it raises RuleSetError (so ``orient serve`` refuses to start)
+rather than serve a partial rule set. Answers live only in the signed session cookie.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from ..model import POPULATION_LABELS, SITE_TYPE_LABELS
+from ..orientation import french_date
+from ..ruleset import default_rules_dir, load_or_raise
+
+csrf = CSRFProtect()
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+class MissingSecretKey(RuntimeError):
+    pass
+
+
+class FlaggingSessionInterface(SecureCookieSessionInterface):
+    """Like Flask's signed cookie session, but remembers when a cookie was sent and rejected
+    (forged, or signed with an old key), so the wizard can say so instead of silently
+    starting over."""
+
+    def open_session(self, app, request):  # type: ignore[override]
+        session = super().open_session(app, request)
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if session is not None and cookie and not session:
+            session.rejected = True  # type: ignore[attr-defined]
+        return session
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    app = Flask("orient", template_folder=os.path.join(root, "templates"),
+                static_folder=os.path.join(root, "static"))
+    app.config.update(
+        RULES_DIR=os.environ.get("ORIENT_RULES") or str(default_rules_dir()),
+        SECRET_KEY=os.environ.get("ORIENT_SECRET_KEY"),
+        SESSION_COOKIE_NAME="orient",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("ORIENT_SECURE_COOKIES") == "1",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=2),
+        MAX_CONTENT_LENGTH=16 * 1024,
+        WTF_CSRF_TIME_LIMIT=2 * 3600,
+        WTF_CSRF_SSL_STRICT=False,  # same-origin is enforced by SameSite and the CSP form-action
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    app.config.update(config or {})
+    if not app.config.get("SECRET_KEY"):
+        if app.config.get("GENERATE_SECRET_KEY"):
+            # `orient serve` is one process: a per-process key is safe (sessions end with it).
+            app.config["SECRET_KEY"] = secrets.token_hex(32)
+        else:
+            raise MissingSecretKey(
+                "ORIENT_SECRET_KEY n'est pas défini : en production, fixez une clé secrète commune "
+                "à tous les workers (par exemple : export ORIENT_SECRET_KEY=$(python -c "
+                "'import secrets; print(secrets.token_hex(32))'))")
+    app.session_interface = FlaggingSessionInterface()
+    app.extensions["orient"] = load_or_raise(app.config["RULES_DIR"])
+    csrf.init_app(app)
+    app.jinja_env.autoescape = True
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    from . import directory_views, pages, wizard
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(wizard.bp)
+    app.register_blueprint(directory_views.bp)
+    app.jinja_env.globals["url_rules"] = frozenset(app.view_functions)
+
+    app.jinja_env.filters["date_fr"] = french_date
+    app.jinja_env.globals.update(site_type_labels=SITE_TYPE_LABELS, population_labels=POPULATION_LABELS)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        ruleset = app.extensions["orient"]
+        return {"rules_version": ruleset.version, "today": french_date(dt.date.today())}
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.endpoint != "static":
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        return render_template(
+            "error.html", title="Formulaire expiré ou invalide",
+            message="Ce formulaire a expiré ou n'a pas pu être vérifié (session trop ancienne, "
+                    "cookie refusé, ou page ouverte depuis trop longtemps). Vos réponses déjà "
+                    "enregistrées sont conservées.",
+            resume=request.path), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        titles = {
+            400: ("Demande invalide", "La demande n'a pas pu être comprise."),
+            404: ("Page introuvable", "Cette page n'existe pas, ou plus."),
+            405: ("Méthode non permise", "Cette adresse ne s'utilise pas ainsi."),
+            413: ("Envoi trop volumineux", "Les données envoyées dépassent la taille permise."),
+        }
+        title, message = titles.get(error.code or 400, ("Erreur", "Une erreur est survenue."))
+        return render_template("error.html", title=title, message=message, resume=None), error.code
+
+    @app.errorhandler(Exception)
+    def _server_error(error: Exception):
+        app.logger.exception("erreur inattendue")
+        return render_template("error.html", title="Erreur inattendue",
+                               message="Une erreur inattendue est survenue ; vos réponses sont conservées.",
+                               resume=None), 500
+
+    return app

@@ -1,0 +1,155 @@
+"""Compose the result a GP reads: outcome + filière + centres + links + the "why".
+
+Pure: the web views, the print view and the API render the same Orientation object.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from . import engine
+from .directory import Suggestion, directory_for
+from .model import (
+    ACTION_LABELS,
+    AGE_BANDS,
+    URGENCY_LABELS,
+    Filiere,
+    Key,
+    Outcome,
+    Pnds,
+    Resource,
+    Source,
+)
+from .ruleset import RuleSet
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+          "octobre", "novembre", "décembre")
+NO_DEPARTEMENT = "nsp"  # "je préfère ne pas l'indiquer"
+
+
+def french_date(day: dt.date) -> str:
+    """22 novembre 2026 (1er for the first of the month, as French usage wants)."""
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+@dataclass(frozen=True)
+class AnsweredQuestion:
+    question_id: str
+    text: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Why:
+    because: tuple[AnsweredQuestion, ...]
+    ruled_out: tuple[tuple[str, tuple[AnsweredQuestion, ...]], ...]
+    sources: tuple[Source, ...]
+    authored_by: str
+    reviewed_on: str
+    review_due: str
+
+
+@dataclass(frozen=True)
+class Orientation:
+    key: Key
+    outcome: Outcome
+    urgency: str
+    urgency_label: str
+    action_label: str
+    filiere: Filiere | None
+    centres: tuple[Suggestion, ...]
+    centres_scope: str
+    pnds: tuple[Pnds, ...]
+    orphanet: tuple[Link, ...]
+    resources: tuple[Resource, ...]
+    regional: tuple[Resource, ...]
+    answers: tuple[AnsweredQuestion, ...]
+    why: Why
+    age_label: str | None
+    departement_label: str | None
+    rules_version: str
+    emergency_resource: Resource | None
+
+
+def answered(state: engine.State, ruleset: RuleSet, ids=None) -> tuple[AnsweredQuestion, ...]:
+    names = {code: d.name for code, d in ruleset.departements.items()}
+    out = []
+    for qid in ids if ids is not None else state.path:
+        question = state.key.question(qid)
+        if question is None or qid not in state.answers:
+            continue
+        out.append(AnsweredQuestion(qid, question.text, engine.describe(question, state.answers[qid], names)))
+    return tuple(out)
+
+
+def regional_resources(ruleset: RuleSet, departement: str | None) -> tuple[Resource, ...]:
+    dep = ruleset.departements.get(departement or "")
+    if dep is None:
+        return ()
+    return tuple(r for r in ruleset.resources.values() if r.kind in ("pemr", "pcom") and dep.region in r.regions)
+
+
+def national_resources(ruleset: RuleSet) -> tuple[Resource, ...]:
+    return tuple(r for r in ruleset.resources.values() if r.kind in ("national", "orphanet", "association", "dac", "erhr"))
+
+
+def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, departement: str | None) -> Orientation:
+    outcome = state.outcome
+    if outcome is None:
+        raise ValueError("the journey has no outcome yet")
+    explanation = engine.explain(state)
+
+    def reasons(items) -> tuple[AnsweredQuestion, ...]:
+        return answered(state, ruleset, [r.question.id for r in items])
+
+    filiere = ruleset.filieres.get(outcome.filiere or "")
+    dep_code = departement if departement and departement != NO_DEPARTEMENT else None
+    centres: tuple[Suggestion, ...] = ()
+    if filiere is not None and outcome.action != "monitor":
+        centres = tuple(directory_for(ruleset).suggest(
+            filiere.id, site_types=outcome.centre_types, age_group=age_group, departement=dep_code))
+        named = [ruleset.centres[c] for c in outcome.centres if c in ruleset.centres]
+        if named:  # sites the rule names explicitly come first
+            centres = tuple(Suggestion(c, None, False) for c in named) + tuple(
+                s for s in centres if s.centre.id not in outcome.centres)
+    dep = ruleset.departements.get(dep_code or "")
+    scope = (f"les plus proches de {dep.name} ({dep.code})" if dep
+             else "liste nationale (département non indiqué)")
+    orphanet = tuple(Link(f"Fiche Orphanet ORPHA:{code}", ruleset.orphanet_url(code)) for code in outcome.orpha)
+    urgences = ruleset.resources.get("orphanet-urgences")
+    key = state.key
+    return Orientation(
+        key=key,
+        outcome=outcome,
+        urgency=outcome.urgency,
+        urgency_label=URGENCY_LABELS[outcome.urgency],
+        action_label=ACTION_LABELS[outcome.action],
+        filiere=filiere,
+        centres=centres,
+        centres_scope=scope,
+        pnds=tuple(ruleset.pnds[p] for p in outcome.pnds if p in ruleset.pnds),
+        orphanet=orphanet,
+        resources=national_resources(ruleset),
+        regional=regional_resources(ruleset, dep_code),
+        answers=answered(state, ruleset),
+        why=Why(
+            because=reasons(explanation.because),
+            ruled_out=tuple((r.outcome.title, reasons(r.because)) for r in explanation.ruled_out),
+            sources=key.sources,
+            authored_by=key.authored_by,
+            reviewed_on=french_date(key.reviewed_on),
+            review_due=french_date(key.review_due),
+        ),
+        age_label=AGE_BANDS.get(age_group or ""),
+        departement_label=f"{dep.name} ({dep.code})" if dep else None,
+        rules_version=ruleset.version,
+        emergency_resource=urgences if outcome.action == "emergency" else None,
+    )

@@ -1,0 +1,85 @@
+"""WTForms forms built from the rules' question kinds.
+
+WTForms parses and validates; the engine's ``normalise`` has the last word on what an
+answer means, so a form, a scenario and the API accept exactly the same values.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import ValidationError
+
+from .. import engine
+from ..model import Question
+from ..orientation import NO_DEPARTEMENT
+from ..ruleset import RuleSet
+
+
+class _EngineCheck:
+    """Validator: the engine must accept the answer; its typed value is kept on the form."""
+
+    def __init__(self, question: Question, departements):
+        self.question = question
+        self.departements = departements
+
+    def __call__(self, form, field):
+        raw = field.data
+        if self.question.kind in ("yes_no", "single") and not raw:
+            raise ValidationError("Choisissez une réponse.")
+        if self.question.kind == "number" and (raw is None or not str(raw).strip()):
+            raise ValidationError("Indiquez une valeur.")
+        if self.question.kind == "departement" and raw == NO_DEPARTEMENT:
+            form.value = NO_DEPARTEMENT
+            return
+        try:
+            form.value = engine.normalise(self.question, raw, self.departements)
+        except engine.InvalidAnswer as exc:
+            raise ValidationError(exc.message) from None
+
+
+class AnswerForm(FlaskForm):
+    value: object = None
+
+
+class _LenientRadio(RadioField):
+    """A radio field whose unknown value is reported by the engine check, in French."""
+
+    def pre_validate(self, form):
+        pass
+
+
+class _LenientMulti(SelectMultipleField):
+    def pre_validate(self, form):
+        pass
+
+
+class _LenientSelect(SelectField):
+    def pre_validate(self, form):
+        pass
+
+
+def departement_choices(ruleset: RuleSet) -> list[tuple[str, str]]:
+    deps = sorted(ruleset.departements.values(), key=lambda d: (len(d.code) > 2, d.code))
+    return [("", "Choisir un département")] + [(d.code, f"{d.code} – {d.name}") for d in deps] + [
+        (NO_DEPARTEMENT, "Je préfère ne pas l'indiquer")]
+
+
+def build_form(question: Question, ruleset: RuleSet, **kwargs) -> AnswerForm:
+    check = _EngineCheck(question, ruleset.departements)
+    if question.kind in ("yes_no", "single"):
+        choices = [(c, question.option(c).label if question.kind == "single" else engine.describe(question, c))
+                   for c in question.choice_ids]
+        field = _LenientRadio(choices=choices, validators=[check])
+    elif question.kind == "multiple":
+        field = _LenientMulti(choices=[(o.id, o.label) for o in question.options], validators=[check])
+    elif question.kind == "number":
+        field = StringField(validators=[check])
+    else:
+        field = _LenientSelect(choices=departement_choices(ruleset), validators=[check])
+
+    class Form(AnswerForm):
+        pass
+
+    Form.answer = field
+    return Form(**kwargs)

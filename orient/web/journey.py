@@ -1,0 +1,82 @@
+"""The journey's state in the signed session cookie: ids and typed values, nothing else.
+
+Layout (kept tiny, well under 2 KB): ``k`` the key being answered, ``a`` its answers by
+question id, ``age`` the age band and ``dep`` the département, both shared across keys so
+that they are asked once. Stored answers are re-validated against the current rules on
+every read: an answer the rules no longer accept is dropped, the others are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import session
+
+from .. import engine
+from ..model import AGE_BANDS, AGE_QUESTION_ID, Key
+from ..orientation import NO_DEPARTEMENT
+from ..ruleset import RuleSet
+
+
+@dataclass(frozen=True)
+class Journey:
+    key: Key
+    answers: dict[str, engine.Value]
+    age_group: str | None
+    departement: str | None
+
+    def state(self) -> engine.State:
+        answers = dict(self.answers)
+        if self.age_group:
+            answers[AGE_QUESTION_ID] = self.age_group
+        return engine.walk(self.key, answers)
+
+
+def read(ruleset: RuleSet, key: Key) -> Journey:
+    raw = session.get("a") if session.get("k") == key.id else None
+    answers: dict[str, engine.Value] = {}
+    if isinstance(raw, dict):
+        for qid, value in raw.items():
+            question = key.question(qid) if isinstance(qid, str) else None
+            if question is None or qid == AGE_QUESTION_ID:
+                continue
+            try:
+                answers[qid] = engine.normalise(question, value, ruleset.departements)
+            except engine.InvalidAnswer:
+                continue
+    age = session.get("age")
+    dep = session.get("dep")
+    return Journey(
+        key, answers,
+        age if age in AGE_BANDS else None,
+        dep if dep == NO_DEPARTEMENT or dep in ruleset.departements else None,
+    )
+
+
+def store_answer(key: Key, question_id: str, value) -> None:
+    session.permanent = True
+    if question_id == AGE_QUESTION_ID:
+        session["age"] = value
+        return
+    answers = session.get("a") if session.get("k") == key.id and isinstance(session.get("a"), dict) else {}
+    answers = dict(answers)
+    answers[question_id] = engine.to_storable(value)
+    session["k"] = key.id
+    session["a"] = answers
+
+
+def prune(key: Key, state: engine.State) -> None:
+    """Forget answers that fell off the path (hidden items keep no answer)."""
+    if session.get("k") == key.id and isinstance(session.get("a"), dict):
+        kept = {q: v for q, v in session["a"].items() if q in state.answers}
+        if kept != session["a"]:
+            session["a"] = kept
+
+
+def store_departement(value: str) -> None:
+    session.permanent = True
+    session["dep"] = value
+
+
+def restart() -> None:
+    session.clear()
