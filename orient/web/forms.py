@@ -25,6 +25,8 @@ class _EngineCheck:
 
     def __call__(self, form, field):
         raw = field.data
+        if self.question.kind == "multiple" and raw is None:
+            raw = []  # no box ticked: "none of these" is a valid answer
         if self.question.kind in ("yes_no", "single") and not raw:
             raise ValidationError("Choisissez une réponse.")
         if self.question.kind == "number" and (raw is None or not str(raw).strip()):

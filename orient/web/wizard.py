@@ -116,8 +116,7 @@ def question(key_id: str, question_id: str):
             if request.args.get("retour") == "verifier" and state.finished:
                 return redirect(url_for("wizard.check", key_id=key.id), 303)
             return redirect(next_url(j, state), 303)
-        status = 400 if "csrf_token" in form.errors else 422
-        return _render_question(key, question, state, form), status
+        return _render_question(key, question, state, form), 400
     if not on_path:
         return redirect(url_for("wizard.resume", key_id=key.id), 303)
     stored = _stored_value(j, question)
@@ -158,7 +157,7 @@ def departement(key_id: str):
             return redirect(next_url(journeys.read(ruleset, key), state), 303)
         return render_template("question.html", key=key, question=question, form=form, is_age=False,
                                position=None, total=None, back_url=url_for("wizard.check", key_id=key.id),
-                               retour=False), 422
+                               retour=False), 400
     form = build_form(question, ruleset, data={"answer": j.departement} if j.departement else None)
     path = [q for q in state.path if q != AGE_QUESTION_ID]
     back = (url_for("wizard.question", key_id=key.id, question_id=path[-1]) if path

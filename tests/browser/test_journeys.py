@@ -1,0 +1,40 @@
+"""A whole journey in Chromium for every shipped key: one urgent (when the key has one), one
+referral and one not-suggestive scenario each, from /cle/<key>/suite to the result page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from browser_journey import RULES, outcome_for, pick_scenarios, scenario_answers, walk_to_result
+
+pytestmark = pytest.mark.browser
+
+PICKED = pick_scenarios()
+
+
+def test_every_shipped_key_is_walked():
+    walked = {key_id for key_id, _, _ in PICKED}
+    assert walked == set(RULES.keys)
+
+
+@pytest.mark.parametrize(
+    ("key_id", "scenario_id", "kind"),
+    PICKED,
+    ids=[f"{k}-{kind}-{s or 'MANQUANT'}" for k, s, kind in PICKED])
+def test_scenario_journey(page, key_id, scenario_id, kind, orient_rules):
+    if not scenario_id:
+        pytest.fail(f"{key_id} : aucun scénario « {kind} » dans rules/scenarios/{key_id}.yaml")
+    outcome = outcome_for(key_id, scenario_id)
+    departement = "13" if (sorted(RULES.keys).index(key_id) + len(kind)) % 2 else "nsp"
+
+    walk = walk_to_result(page, key_id, scenario_answers(key_id, scenario_id), departement)
+
+    expect(page.locator(".outcome-title")).to_have_text(orient_rules.keys[key_id].outcome(outcome.id).title)
+    # The wizard's documented shortcuts: an emergency skips the check page, "monitor" needs
+    # no département; every other outcome goes through both.
+    assert walk.saw_departement == (outcome.action != "monitor"), walk
+    assert walk.saw_check == (outcome.action != "emergency"), walk
+    assert walk.questions[0] == "age_group"
+    if departement == "13" and outcome.action != "monitor":
+        expect(page.locator(".caption")).to_contain_text("13")

@@ -1,0 +1,416 @@
+"""The engine on tiny keys built in Python: logic, fewest questions, paths, explanations."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orient import engine
+from orient.engine import InvalidAnswer, describe, evaluate, explain, explore, normalise, walk
+from orient.model import AGE_QUESTION, Key, Question
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- building tiny keys ------------------------------------------------------------------------
+
+
+def yes_no(qid: str, **extra) -> dict:
+    return {"id": qid, "kind": "yes_no", "text": f"{qid} ?", **extra}
+
+
+def outcome(oid: str, when: dict | None = None, **extra) -> dict:
+    data = {"id": oid, "action": "refer", "urgency": "rapide", "title": f"Issue {oid}",
+            "rationale": f"Parce que {oid}.", "filiere": "fil-a", "centre_types": ["ccmr"], **extra}
+    if when is None:
+        data.update(default=True, action="monitor", urgency="surveillance", reevaluate_if="Si besoin.")
+        data.pop("filiere"), data.pop("centre_types")
+    else:
+        data["when"] = when
+    return data
+
+
+def make_key(questions: list[dict], outcomes: list[dict], kid: str = "tiny") -> Key:
+    return Key.model_validate({
+        "id": kid, "title": "Clé minuscule", "system": "general", "ages": ["adulte"],
+        "summary": "Pour les tests.", "authored_by": "Tests", "reviewed_on": "2026-01-01",
+        "review_due": "2027-01-01",
+        "sources": [{"title": "Source", "url": "https://example.org", "year": 2024}],
+        "questions": questions, "outcomes": outcomes,
+    })
+
+
+def ans(qid: str, value: str) -> dict:
+    return {"answer": qid, "is": value}
+
+
+@pytest.fixture
+def abcd() -> Key:
+    """Four yes/no questions, one always-true default; used to probe the logic directly."""
+    return make_key([yes_no(q) for q in "abcd"],
+                    [outcome("x", {"any": [ans(q, "oui") for q in "abcd"]}), outcome("fin")])
+
+
+@pytest.fixture
+def triage() -> Key:
+    """An urgent red flag first, then a two-question rule, then the default."""
+    return make_key(
+        [yes_no("urgence"), yes_no("signe-1"), yes_no("signe-2"), yes_no("signe-3")],
+        [
+            outcome("urgent", ans("urgence", "oui"), action="emergency", urgency="urgence"),
+            outcome("adresser", {"all": [ans("signe-1", "oui"), ans("signe-2", "oui")]}),
+            outcome("bilan", ans("signe-3", "oui")),
+            outcome("surveiller"),
+        ],
+    )
+
+
+# --- three-valued logic ------------------------------------------------------------------------
+
+T, F, U = True, False, None
+
+
+def leaf_answers(**values: bool | None) -> dict:
+    """a=True -> a: oui ; a=False -> a: non ; a=None -> unanswered."""
+    return {q: ("oui" if v else "non") for q, v in values.items() if v is not None}
+
+
+@pytest.mark.parametrize("a,b,expected", [
+    (T, T, T), (T, F, F), (F, U, F), (U, F, F), (T, U, U), (U, U, U),
+])
+def test_all(abcd, a, b, expected):
+    assert evaluate(abcd, _cond({"all": [ans("a", "oui"), ans("b", "oui")]}), leaf_answers(a=a, b=b)) is expected
+
+
+@pytest.mark.parametrize("a,b,expected", [
+    (F, F, F), (T, F, T), (U, T, T), (T, U, T), (F, U, U), (U, U, U),
+])
+def test_any(abcd, a, b, expected):
+    assert evaluate(abcd, _cond({"any": [ans("a", "oui"), ans("b", "oui")]}), leaf_answers(a=a, b=b)) is expected
+
+
+@pytest.mark.parametrize("a,expected", [(T, F), (F, T), (U, U)])
+def test_not(abcd, a, expected):
+    assert evaluate(abcd, _cond({"not": ans("a", "oui")}), leaf_answers(a=a)) is expected
+
+
+@pytest.mark.parametrize("a,b,c,d,expected", [
+    (T, T, U, U, T),   # already two true
+    (T, U, U, F, U),   # one true, two still possible
+    (T, F, F, U, U),   # one true, one unknown: may still reach two
+    (T, F, F, F, F),   # one true, none left
+    (F, F, F, U, F),   # at most one possible
+    (U, U, U, U, U),
+])
+def test_at_least(abcd, a, b, c, d, expected):
+    cond = _cond({"at_least": 2, "of": [ans(q, "oui") for q in "abcd"]})
+    assert evaluate(abcd, cond, leaf_answers(a=a, b=b, c=c, d=d)) is expected
+
+
+def test_nsp_is_an_answer_not_unknown(abcd):
+    cond = _cond({"any": [ans("a", "oui"), ans("b", "oui")]})
+    assert evaluate(abcd, cond, {"a": "nsp", "b": "nsp"}) is False
+    assert evaluate(abcd, _cond(ans("a", "nsp")), {"a": "nsp"}) is True
+
+
+def test_leaf_operators():
+    key = make_key(
+        [{"id": "n", "kind": "number", "text": "n ?", "unit": "mois", "min": 0, "max": 100},
+         {"id": "m", "kind": "multiple", "text": "m ?",
+          "options": [{"id": "p", "label": "P"}, {"id": "q", "label": "Q"}, {"id": "r", "label": "R"}]},
+         {"id": "s", "kind": "single", "text": "s ?", "options": [{"id": "u", "label": "U"}, {"id": "v", "label": "V"}]}],
+        [outcome("x", {"answer": "n", "lt": 5}), outcome("fin")])
+    answers = {"n": 12.0, "m": frozenset({"p", "q"}), "s": "v"}
+    cases = [
+        ({"answer": "n", "ge": 2, "lt": 12}, False), ({"answer": "n", "ge": 2, "le": 12}, True),
+        ({"answer": "n", "gt": 12}, False), ({"answer": "n", "gt": 11.5}, True),
+        ({"answer": "m", "includes": "q"}, True), ({"answer": "m", "includes": "r"}, False),
+        ({"answer": "m", "includes_any": ["r", "p"]}, True), ({"answer": "m", "includes_any": ["r"]}, False),
+        ({"answer": "s", "in": ["u", "v"]}, True), ({"answer": "s", "is": "u"}, False),
+    ]
+    for cond, expected in cases:
+        assert evaluate(key, _cond(cond), answers) is expected, cond
+    assert evaluate(key, _cond({"answer": "m", "includes": "p"}), {"m": frozenset()}) is False
+
+
+def _cond(data: dict):
+    """A Condition object from its YAML-like form (via a throwaway outcome)."""
+    from orient.model import Outcome
+
+    return Outcome.model_validate({**outcome("tmp", data)}).when
+
+
+# --- fewest questions ---------------------------------------------------------------------------
+
+
+def test_urgent_outcome_after_one_answer(triage):
+    state = walk(triage, {})
+    assert state.next_question.id == "urgence" and state.outcome is None
+    state = walk(triage, {"urgence": "oui"})
+    assert state.finished and state.outcome.id == "urgent"
+    assert state.path == ("urgence",) and state.next_question is None
+
+
+def test_conjunction_stops_at_first_false(triage):
+    state = walk(triage, {"urgence": "non", "signe-1": "non"})
+    assert state.next_question.id == "signe-3"  # signe-2 can no longer matter
+
+
+def test_default_not_reached_before_necessary(triage):
+    steps = []
+    answers: dict = {}
+    for qid in ("urgence", "signe-1", "signe-2", "signe-3"):
+        state = walk(triage, answers)
+        assert state.outcome is None, f"decided too early after {steps}"
+        assert state.next_question.id == qid
+        steps.append(qid)
+        answers[qid] = "non" if qid != "signe-1" else "oui"
+    state = walk(triage, answers)
+    assert state.outcome.id == "surveiller"
+    assert state.path == ("urgence", "signe-1", "signe-2", "signe-3")
+
+
+def test_age_group_is_asked_first_only_when_needed():
+    key = make_key([yes_no("a")], [
+        outcome("bebe", {"all": [{"answer": "age_group", "in": ["nourrisson", "nouveau-ne"]}, ans("a", "oui")]}),
+        outcome("fin")])
+    state = walk(key, {})
+    assert state.next_question is AGE_QUESTION
+    assert walk(key, {"age_group": "adulte"}).outcome.id == "fin"
+    assert walk(key, {"age_group": "nourrisson", "a": "oui"}).outcome.id == "bebe"
+    plain = make_key([yes_no("a")], [outcome("x", ans("a", "oui")), outcome("fin")])
+    assert walk(plain, {"age_group": "adulte"}).dropped == ("age_group",)
+
+
+# --- dropping answers off the path --------------------------------------------------------------
+
+
+def test_answers_off_the_path_are_dropped(triage):
+    answers = {"urgence": "non", "signe-1": "oui", "signe-2": "oui"}
+    assert walk(triage, answers).outcome.id == "adresser"
+    changed = {**answers, "urgence": "oui"}  # an earlier answer changes
+    state = walk(triage, changed)
+    assert state.outcome.id == "urgent"
+    assert state.answers == {"urgence": "oui"}
+    assert set(state.dropped) == {"signe-1", "signe-2"}
+
+
+def test_unknown_question_ids_are_dropped(triage):
+    state = walk(triage, {"urgence": "non", "pas-une-question": "oui"})
+    assert state.dropped == ("pas-une-question",)
+    assert state.next_question.id == "signe-1"
+
+
+def test_walk_stops_at_first_gap(triage):
+    state = walk(triage, {"urgence": "non", "signe-2": "oui", "signe-3": "oui"})
+    assert state.next_question.id == "signe-1"
+    assert state.path == ("urgence",)
+    assert set(state.dropped) == {"signe-2", "signe-3"}
+
+
+# --- ask_when -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def gated() -> Key:
+    return make_key(
+        [yes_no("a"), yes_no("b", ask_when=ans("a", "oui"))],
+        [outcome("b-oui", ans("b", "oui")),
+         outcome("b-pas-oui", {"not": ans("b", "oui")}),
+         outcome("fin")])
+
+
+def test_hidden_question_counts_as_false(gated):
+    state = walk(gated, {"a": "non"})
+    assert state.outcome.id == "b-pas-oui"  # b is hidden: "b is oui" is false, its negation true
+    assert state.path == ("a",)
+    ev_false = evaluate(gated, _cond(ans("b", "non")), {"a": "non"})
+    assert ev_false is False  # hidden is not "non" either
+
+
+def test_hidden_question_is_asked_only_when_its_condition_holds(gated):
+    state = walk(gated, {})
+    assert state.next_question.id == "a"  # asks the gate before the gated question
+    state = walk(gated, {"a": "oui"})
+    assert state.next_question.id == "b"
+    assert walk(gated, {"a": "oui", "b": "oui"}).outcome.id == "b-oui"
+
+
+def test_answer_to_hidden_question_is_dropped(gated):
+    state = walk(gated, {"a": "non", "b": "oui"})
+    assert state.dropped == ("b",)
+    assert state.outcome.id == "b-pas-oui"
+
+
+# --- explanation --------------------------------------------------------------------------------
+
+
+def test_explanation_because_and_ruled_out(triage):
+    state = walk(triage, {"urgence": "non", "signe-1": "oui", "signe-2": "non", "signe-3": "oui"})
+    assert state.outcome.id == "bilan"
+    why = explain(state)
+    assert why.outcome.id == "bilan"
+    assert [(r.question.id, r.value) for r in why.because] == [("signe-3", "oui")]
+    ruled = [(r.outcome.id, [(x.question.id, x.value) for x in r.because]) for r in why.ruled_out]
+    # "adresser" is ruled out by signe-2 alone: signe-1 (true) did not rule it out.
+    assert ruled == [("urgent", [("urgence", "non")]), ("adresser", [("signe-2", "non")])]
+
+
+def test_explanation_of_conjunction_lists_every_answer(triage):
+    state = walk(triage, {"urgence": "non", "signe-2": "oui", "signe-1": "oui"})
+    why = explain(state)
+    assert [r.question.id for r in why.because] == ["signe-1", "signe-2"]  # declared order
+
+
+def test_explanation_of_default_and_hidden(gated):
+    state = walk(gated, {"a": "non"})
+    why = explain(state)
+    # b was hidden because a is "non": that answer is the reason.
+    assert [(r.question.id, r.value) for r in why.because] == [("a", "non")]
+    assert [r.outcome.id for r in why.ruled_out] == ["b-oui"]
+    assert [(x.question.id, x.value) for x in why.ruled_out[0].because] == [("a", "non")]
+
+
+def test_explain_requires_an_outcome(triage):
+    with pytest.raises(ValueError):
+        explain(walk(triage, {}))
+
+
+# --- normalise / describe / to_storable ---------------------------------------------------------
+
+CHOICES = [{"id": "p", "label": "Première"}, {"id": "q", "label": "Deuxième"}]
+Q_YES_NO = Question.model_validate(yes_no("yn"))
+Q_SINGLE = Question.model_validate({"id": "s", "kind": "single", "text": "s ?", "options": CHOICES})
+Q_MULTI = Question.model_validate({"id": "m", "kind": "multiple", "text": "m ?", "options": CHOICES})
+Q_NUMBER = Question.model_validate({"id": "n", "kind": "number", "text": "n ?", "unit": "mois",
+                                    "min": 0, "max": 216, "integer": True})
+Q_FLOAT = Question.model_validate({"id": "f", "kind": "number", "text": "f ?", "unit": "g/dL", "min": 2, "max": 25})
+Q_DEP = Question.model_validate({"id": "d", "kind": "departement", "text": "d ?"})
+DEPS = {"75": "Paris", "2A": "Corse-du-Sud", "974": "La Réunion"}
+
+
+@pytest.mark.parametrize("question,raw,expected", [
+    (Q_YES_NO, "oui", "oui"), (Q_YES_NO, "nsp", "nsp"),
+    (Q_SINGLE, "q", "q"),
+    (Q_MULTI, ["p", "q"], frozenset({"p", "q"})), (Q_MULTI, [], frozenset()), (Q_MULTI, "p", frozenset({"p"})),
+    (Q_MULTI, "", frozenset()), (Q_MULTI, ("q",), frozenset({"q"})),
+    (Q_NUMBER, "12", 12.0), (Q_NUMBER, 0, 0.0), (Q_NUMBER, " 216 ", 216.0),
+    (Q_FLOAT, "10,5", 10.5), (Q_FLOAT, 7.25, 7.25),
+    (Q_DEP, "2A", "2A"), (Q_DEP, "974", "974"),
+])
+def test_normalise_valid(question, raw, expected):
+    value = normalise(question, raw, DEPS)
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize("question,raw", [
+    (Q_YES_NO, "yes"), (Q_YES_NO, True), (Q_YES_NO, None), (Q_YES_NO, ["oui"]),
+    (Q_SINGLE, "r"), (Q_SINGLE, ""), (Q_SINGLE, 1),
+    (Q_MULTI, ["p", "z"]), (Q_MULTI, 3), (Q_MULTI, [1]), (Q_MULTI, {"p": 1}),
+    (Q_NUMBER, "douze"), (Q_NUMBER, "12.5"), (Q_NUMBER, -1), (Q_NUMBER, 217), (Q_NUMBER, True),
+    (Q_NUMBER, None), (Q_NUMBER, "nan"), (Q_NUMBER, "inf"), (Q_NUMBER, ""),
+    (Q_FLOAT, "1,9"), (Q_FLOAT, "1e400"),
+    (Q_DEP, "13"), (Q_DEP, 75), (Q_DEP, None),
+])
+def test_normalise_invalid(question, raw):
+    with pytest.raises(InvalidAnswer) as excinfo:
+        normalise(question, raw, DEPS)
+    assert excinfo.value.question_id == question.id
+    assert excinfo.value.message  # a French message for the form
+
+
+def test_normalise_bounds_message():
+    with pytest.raises(InvalidAnswer, match="entre 0 et 216 mois"):
+        normalise(Q_NUMBER, 300)
+    with pytest.raises(InvalidAnswer, match="entier"):
+        normalise(Q_NUMBER, 1.5)
+
+
+def test_normalise_departement_without_list_accepts_any_string():
+    assert normalise(Q_DEP, "13") == "13"
+
+
+def test_describe():
+    assert describe(Q_YES_NO, "nsp") == "Je ne sais pas"
+    assert describe(Q_YES_NO, "oui") == "Oui"
+    assert describe(Q_SINGLE, "q") == "Deuxième"
+    assert describe(Q_MULTI, frozenset({"q", "p"})) == "Première ; Deuxième"
+    assert describe(Q_MULTI, frozenset()) == "Aucun"
+    assert describe(Q_NUMBER, 12.0) == "12 mois"
+    assert describe(Q_FLOAT, 10.5) == "10,5 g/dL"
+    assert describe(Q_DEP, "2A", DEPS) == "2A – Corse-du-Sud"
+    assert describe(Q_DEP, "13") == "13"
+    assert describe(AGE_QUESTION, "nourrisson").startswith("Nourrisson")
+
+
+def test_to_storable():
+    assert engine.to_storable(frozenset({"q", "p"})) == ["p", "q"]
+    assert engine.to_storable(12.0) == 12 and isinstance(engine.to_storable(12.0), int)
+    assert engine.to_storable(10.5) == 10.5
+    assert engine.to_storable("oui") == "oui"
+
+
+# --- explore ------------------------------------------------------------------------------------
+
+
+def test_explore_finds_everything_reachable(triage):
+    result = explore(triage)
+    assert result.complete
+    assert result.outcomes == {"urgent", "adresser", "bilan", "surveiller"}
+    assert result.questions == {"urgence", "signe-1", "signe-2", "signe-3"}
+
+
+def test_explore_finds_unreachable_things():
+    key = make_key(
+        [yes_no("a"), yes_no("inutile"), yes_no("jamais", ask_when={"all": [ans("a", "oui"), ans("a", "non")]})],
+        [outcome("x", ans("a", "oui")),
+         outcome("masquee", {"answer": "a", "in": ["oui"]}),
+         outcome("y", {"any": [ans("a", "non"), ans("jamais", "oui")]}),
+         outcome("fin")])
+    result = explore(key)
+    assert result.complete
+    assert result.outcomes == {"x", "y", "fin"}
+    assert result.questions == {"a"}
+
+
+def test_explore_numeric_thresholds():
+    key = make_key(
+        [{"id": "n", "kind": "number", "text": "n ?", "unit": "ans", "min": 0, "max": 120, "integer": True}],
+        [outcome("enfant", {"answer": "n", "lt": 18}), outcome("adulte-jeune", {"answer": "n", "le": 30}),
+         outcome("impossible", {"answer": "n", "gt": 120}), outcome("fin")])
+    result = explore(key)
+    assert result.outcomes == {"enfant", "adulte-jeune", "fin"}
+
+
+def test_explore_gives_up_on_limit(triage):
+    result = explore(triage, limit=2)
+    assert not result.complete
+
+
+def test_decide_without_default_returns_nothing():
+    key = make_key([yes_no("a")], [outcome("x", ans("a", "oui"))])
+    decision = engine.decide(key, {"a": "non"})
+    assert decision.outcome is None and decision.question is None
+
+
+# --- the engine stays free of web frameworks ------------------------------------------------------
+
+
+def test_engine_imports_no_web_framework():
+    tree = ast.parse((ROOT / "orient" / "engine.py").read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            imported.add(node.module.split(".")[0])
+    assert not imported & {"flask", "wtforms", "flask_wtf", "jinja2", "werkzeug"}
+    code = ("import sys, orient.engine, orient.ruleset, orient.scenarios; "
+            "bad = [m for m in ('flask', 'wtforms', 'flask_wtf', 'werkzeug') if m in sys.modules]; "
+            "print(','.join(bad)); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, f"imports {result.stdout.strip()} {result.stderr}"

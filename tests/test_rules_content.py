@@ -1,0 +1,67 @@
+"""The shipped knowledge base: loads cleanly, governed, tested, and wide enough."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from orient import coverage
+from orient.ruleset import load
+
+MIN_KEYS = 30
+FILIERES = 23
+
+
+def test_shipped_rules_load_without_error(rules_dir):
+    loaded, diags = load(rules_dir)
+    errors = [d.format() for d in diags if d.is_error]
+    assert errors == []
+    assert loaded is not None
+
+
+def test_shipped_rules_have_no_warning_except_reviews(rules_dir):
+    _, diags = load(rules_dir)
+    unexpected = [d.format() for d in diags if d.code not in ("REVISION_DEPASSEE",)]
+    assert unexpected == []
+
+
+def test_every_key_is_governed(ruleset):
+    for key in ruleset.keys.values():
+        assert key.sources, key.id
+        assert key.authored_by.strip(), key.id
+        assert key.reviewed_on <= key.review_due, key.id
+        assert key.reviewed_on <= dt.date.today() + dt.timedelta(days=1), f"{key.id}: relecture dans le futur"
+        for source in key.sources:
+            assert source.url.startswith("https://") or source.url.startswith("http://"), key.id
+
+
+def test_every_referring_outcome_has_a_scenario(ruleset):
+    missing = []
+    for key in ruleset.keys.values():
+        expected = {s.expect for s in ruleset.scenarios.get(key.id, ())}
+        missing += [f"{key.id} → {o.id}" for o in key.outcomes if o.action != "monitor" and o.id not in expected]
+    assert missing == []
+
+
+def test_every_key_has_scenarios_and_an_urgent_flag_is_quick(ruleset):
+    for key in ruleset.keys.values():
+        assert ruleset.scenarios.get(key.id), f"{key.id} sans scénario"
+
+
+def test_outcomes_reference_known_things(ruleset):
+    for key in ruleset.keys.values():
+        for outcome in key.outcomes:
+            if outcome.filiere:
+                assert outcome.filiere in ruleset.filieres
+            for cid in outcome.centres:
+                assert ruleset.centres[cid].filiere == outcome.filiere, f"{key.id}/{outcome.id}: {cid}"
+            for pid in outcome.pnds:
+                assert pid in ruleset.pnds
+
+
+def test_knowledge_base_coverage(ruleset):
+    """Content target: at least 30 keys, and all 23 filières reached by some outcome."""
+    report = coverage.compute(ruleset)
+    assert len(ruleset.filieres) == FILIERES
+    assert len(ruleset.keys) >= MIN_KEYS, f"{len(ruleset.keys)} clés seulement"
+    assert report.unreached_filieres == (), f"filières non atteintes : {report.unreached_filieres}"
+    assert report.ok
