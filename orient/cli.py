@@ -114,6 +114,32 @@ def coverage_command(rules_dir: Path | None, as_json: bool) -> None:
         sys.exit(1)
 
 
+@main.command("import-centres", help="Importe une liste officielle de sites (CSV) dans rules/centres/.")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@RULES_OPTION
+@click.option("--dry-run", is_flag=True, help="Valide et compte sans rien écrire.")
+def import_centres_command(csv_file: Path, rules_dir: Path | None, dry_run: bool) -> None:
+    from .importer import import_centres
+    from .ruleset import load
+
+    directory = _rules_dir(rules_dir)
+    ruleset = _load_or_exit(directory)
+    report = import_centres(csv_file, directory, ruleset, dry_run=dry_run)
+    for line, reason in report.rejected:
+        click.echo(f"{csv_file}:{line}: ligne rejetée : {reason}", err=True)
+    click.echo(f"{len(report.added)} site(s) ajouté(s), {len(report.updated)} mis à jour, "
+               f"{len(report.rejected)} ligne(s) rejetée(s)" + (" (simulation : rien n'est écrit)" if dry_run else ""))
+    if not dry_run and report.written:
+        _, diags = load(directory)
+        errors = [d for d in diags if d.is_error]
+        for d in errors:
+            click.echo(d.format(), err=True)
+        if errors:
+            sys.exit(1)
+    if report.rejected:
+        sys.exit(1)
+
+
 @main.command("serve", help="Lance l'application (serveur WSGI waitress, prêt pour la production).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

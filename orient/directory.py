@@ -6,6 +6,7 @@ département centroid: the département is all we ever know of where a patient l
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,9 +45,11 @@ class Directory:
         self.by_filiere: dict[str, list[Centre]] = {}
         for centre in ruleset.centres.values():
             self.by_filiere.setdefault(centre.filiere, []).append(centre)
-        deps = ruleset.departements
-        self.position = {c.id: (deps[c.departement].lat, deps[c.departement].lon)
-                         for c in ruleset.centres.values() if c.departement in deps}
+        # Sites are located by their département's centroid, so distances only ever join two
+        # of the 101 départements: a 101 x 101 table replaces per-site trigonometry.
+        deps = list(ruleset.departements.values())
+        self.km: dict[tuple[str, str], float] = {
+            (a.code, b.code): distance_km(a.lat, a.lon, b.lat, b.lon) for a in deps for b in deps}
 
     def sites(self, filiere: str | None = None, *, site_types: Iterable[str] = (), age_group: str | None = None,
               region: str | None = None, departement: str | None = None) -> list[Centre]:
@@ -81,15 +84,15 @@ class Directory:
             ranked = sorted(candidates, key=lambda c: (TYPE_RANK[c.site_type], c.city, c.id))
             return [Suggestion(c, None, False) for c in ranked[:limit]]
         basin = OVERSEAS_BASINS.get(dep.code)
+        km = self.km
+        here = dep.code
         scored = []
         for c in candidates:
-            lat, lon = self.position.get(c.id, (dep.lat, dep.lon))
-            km = distance_km(dep.lat, dep.lon, lat, lon)
-            same = c.departement == dep.code
-            tier = 0 if same else (1 if basin and OVERSEAS_BASINS.get(c.departement) == basin else 2)
-            scored.append(((tier, round(km), TYPE_RANK[c.site_type], c.id), Suggestion(c, km, same)))
-        scored.sort(key=lambda item: item[0])
-        return [s for _, s in scored[:limit]]
+            distance = km.get((here, c.departement), 0.0)
+            tier = 0 if c.departement == here else (1 if basin and OVERSEAS_BASINS.get(c.departement) == basin else 2)
+            scored.append((tier, round(distance), TYPE_RANK[c.site_type], c.id, distance, c))
+        best = heapq.nsmallest(limit, scored, key=lambda item: item[:4])
+        return [Suggestion(c, distance, c.departement == here) for *_, distance, c in best]
 
 
 def _fits_age(centre: Centre, age_group: str) -> bool:

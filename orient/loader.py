@@ -154,6 +154,8 @@ def _to_python(node: yaml.Node, path: Path_, smap: SourceMap, diags: list[Diagno
 
 def _scalar(node: yaml.ScalarNode, file: str, diags: list[Diagnostic]) -> Any:
     tag = node.tag
+    if tag == "tag:yaml.org,2002:str":  # most scalars: skip the constructor machinery
+        return node.value
     if tag == "tag:yaml.org,2002:bool" and node.value.lower() not in _TRUE_FALSE:
         line, col = _mark(node.start_mark)
         diags.append(Diagnostic(
@@ -235,8 +237,11 @@ def validation_diagnostics(error: ValidationError, data: Any, smap: SourceMap,
             diags.append(smap.diag(path, "CHAMP_INCONNU", message,
                                    suggestion=suggest(str(name), known_fields), key=True))
         elif kind in _EXPECTED:
-            diags.append(smap.diag(path, "TYPE_INVALIDE",
-                                   f"{_EXPECTED[kind]} est attendu ici, pas {_type_name(value)}"))
+            message = f"{_EXPECTED[kind]} est attendu ici, pas {_type_name(value)}"
+            if kind == "string_type" and isinstance(value, dict):
+                # `- Urgence : appeler le 15` reads as a mapping: the colon split the text.
+                message += " — un « : » dans le texte ? mettez ce texte entre guillemets"
+            diags.append(smap.diag(path, "TYPE_INVALIDE", message))
         elif kind == "literal_error":
             allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
             diags.append(smap.diag(path, "VALEUR_INVALIDE",

@@ -414,3 +414,47 @@ def test_engine_imports_no_web_framework():
             "print(','.join(bad)); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, f"imports {result.stdout.strip()} {result.stderr}"
+
+
+# --- properties on the shipped keys ---------------------------------------------------------------
+
+
+def random_journey(key: Key, rng, departements) -> dict:
+    """Answer whatever the engine asks, at random, until an outcome is decided."""
+    answers: dict = {}
+    for _ in range(200):
+        state = walk(key, answers)
+        if state.finished:
+            return answers
+        question = state.next_question
+        assert question is not None, f"{key.id}: no question and no outcome"
+        domain = engine.domain(key, question) if question.kind != "departement" else sorted(departements)
+        answers[question.id] = rng.choice(domain)
+    raise AssertionError(f"{key.id}: journey does not end")
+
+
+def test_random_journeys_are_consistent(ruleset):
+    import random
+
+    rng = random.Random(20261122)
+    for key in ruleset.keys.values():
+        for _ in range(25):
+            answers = random_journey(key, rng, ruleset.departements)
+            state = walk(key, answers)
+            assert state.finished and state.dropped == ()
+            assert list(state.path) == list(answers)  # answered exactly what was asked, in order
+            # Walking again from what was kept is a fixed point.
+            again = walk(key, dict(state.answers))
+            assert (again.outcome, again.path, again.dropped) == (state.outcome, state.path, ())
+            # Extra answers to questions never asked change nothing.
+            extra = {q.id: engine.domain(key, q)[0] for q in key.questions if q.id not in answers
+                     and q.kind != "departement"}
+            noisy = walk(key, {**answers, **extra})
+            assert noisy.outcome == state.outcome and set(noisy.dropped) == set(extra)
+            # The explanation only cites answers on the path, and the outcome's condition holds.
+            why = explain(state)
+            assert {r.question.id for r in why.because} <= set(state.path)
+            if state.outcome.when is not None:
+                assert evaluate(key, state.outcome.when, state.answers) is True
+            for ruled in why.ruled_out:
+                assert evaluate(key, ruled.outcome.when, state.answers) is not True

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
-from .. import engine
+from markupsafe import Markup
+
+from .. import engine, francemap
 from ..model import AGE_BANDS, AGE_QUESTION, AGE_QUESTION_ID, Key, Question
 from ..orientation import NO_DEPARTEMENT, AnsweredQuestion, answered, compose
 from . import journey as journeys
@@ -198,7 +200,13 @@ def orientation(key_id: str):
     result, redirect_response = _orientation(key_id)
     if redirect_response is not None:
         return redirect_response
-    return render_template("result.html", o=result, key=result.key)
+    map_svg = None
+    if result.centres:
+        dep = session.get("dep") if session.get("dep") in _ruleset().departements else None
+        map_svg = Markup(francemap.render(_ruleset(), [s.centre for s in result.centres],
+                                          title="Centres suggérés et département du patient",
+                                          patient_departement=dep))
+    return render_template("result.html", o=result, key=result.key, map_svg=map_svg)
 
 
 @bp.get("/cle/<key_id>/imprimer")

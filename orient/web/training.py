@@ -1,0 +1,335 @@
+"""Trainer mode (/formation): the case library, the presenter, replay links, decision maps.
+
+Everything here is read-only: the fictional cases of ``rules/scenarios`` are walked through
+the real engine, step by step, from the URL alone (``etape``, ``pourquoi``, ``r``). Nothing is
+written to the session, so a projected page can be reloaded, bookmarked or shared.
+
+Replay links carry only question ids and option ids (numbers only for number questions,
+within their bounds), each checked by :func:`engine.normalise`; anything else is a French
+400 page, never a 500, and no free text can ride in a URL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from markupsafe import Markup
+
+from .. import engine, graph
+from ..model import AGE_QUESTION, AGE_QUESTION_ID, URGENCY_LABELS, Key, Outcome, Question, Scenario
+from ..orientation import NO_DEPARTEMENT, AnsweredQuestion, compose
+from ..ruleset import RuleSet
+from ..scenarios import typed_answers
+
+bp = Blueprint("training", __name__, url_prefix="/formation")
+
+MAX_REPLAY = 2000  # characters of ``r``: far more than any key needs
+_SEGMENT = re.compile(r"^([a-z0-9][a-z0-9_-]*):([A-Za-z0-9+ .,-]*)$")
+_CHOICE_VALUE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_NUMBER_VALUE = re.compile(r"^-?\d{1,9}([.,]\d{1,6})?$")
+_DEPARTEMENT_VALUE = re.compile(r"^(\d{2}|2[AB]|97\d)$")
+
+
+def _ruleset() -> RuleSet:
+    return current_app.extensions["orient"]
+
+
+@dataclass(frozen=True)
+class Case:
+    key: Key
+    scenario: Scenario
+    outcome: Outcome
+
+    @property
+    def filieres(self) -> tuple[str, ...]:
+        return self.key.filieres
+
+
+@lru_cache(maxsize=8)
+def _cases(ruleset: RuleSet) -> dict[str, Case]:
+    """Every case of rules/scenarios, by scenario id (ids are unique: checked at load)."""
+    cases: dict[str, Case] = {}
+    for key in ruleset.keys.values():  # keys are sorted by title
+        for scenario in ruleset.scenarios.get(key.id, ()):
+            outcome = key.outcome(scenario.expect)
+            if outcome is not None:
+                cases[scenario.id] = Case(key, scenario, outcome)
+    return cases
+
+
+def _bad_request(title: str, message: str):
+    return render_template("error.html", title=title, message=message, resume=None), 400
+
+
+def encode_replay(answers: dict[str, engine.Value], order: tuple[str, ...]) -> str:
+    """``age_group:adulte;necrose:non;signes-associes:doigts-boudines+dyspnee``."""
+    parts = []
+    for qid in order:
+        value = engine.to_storable(answers[qid])
+        text = "+".join(value) if isinstance(value, list) else str(value)
+        parts.append(f"{qid}:{text}")
+    return ";".join(parts)
+
+
+def replay_url(key: Key, walk: "Walk") -> str:
+    """The shareable URL of a path: ids and option ids only, readable in the address bar."""
+    encoded = encode_replay(walk.answers, walk.steps)
+    return url_for("training.replay", key_id=key.id) + "?r=" + quote(encoded, safe=":;+-_.,")
+
+
+class ReplayError(ValueError):
+    pass
+
+
+def decode_replay(ruleset: RuleSet, key: Key, raw: str) -> dict[str, engine.Value]:
+    """Strictly parse ``r``: known question ids, option ids, bounded numbers; no duplicates."""
+    if len(raw) > MAX_REPLAY:
+        raise ReplayError("Le lien de parcours est trop long.")
+    answers: dict[str, engine.Value] = {}
+    for segment in filter(None, raw.split(";")):
+        match = _SEGMENT.match(segment.strip())
+        if match is None:
+            raise ReplayError("Le lien de parcours est mal formé : chaque réponse s'écrit "
+                              "« identifiant:valeur », séparées par « ; ».")
+        qid, text = match.groups()
+        question = key.question(qid)
+        if question is None:
+            raise ReplayError(f"La question « {qid} » n'existe pas dans la clé « {key.title} ».")
+        if qid in answers:
+            raise ReplayError(f"La question « {qid} » apparaît deux fois dans le lien.")
+        answers[qid] = _value(ruleset, question, text)
+    return answers
+
+
+def _value(ruleset: RuleSet, question: Question, text: str) -> engine.Value:
+    if question.kind == "number":
+        if not _NUMBER_VALUE.match(text) or question.min is None or question.max is None:
+            raise ReplayError(f"La réponse à « {question.id} » doit être un nombre.")
+        raw: object = text
+    elif question.kind == "multiple":
+        raw = [v for v in re.split(r"[+ ]", text) if v]
+        if not all(_CHOICE_VALUE.match(v) for v in raw):  # type: ignore[union-attr]
+            raise ReplayError(f"La réponse à « {question.id} » n'est pas une liste d'identifiants.")
+    else:
+        pattern = _DEPARTEMENT_VALUE if question.kind == "departement" else _CHOICE_VALUE
+        if not pattern.match(text):
+            raise ReplayError(f"La réponse à « {question.id} » n'est pas un identifiant de réponse.")
+        raw = text
+    try:
+        return engine.normalise(question, raw, ruleset.departements)
+    except engine.InvalidAnswer as exc:
+        raise ReplayError(f"Réponse refusée pour « {question.id} » : {exc.message}") from None
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A walk as the wizard shows it: the age group first (the wizard always asks it, even
+    when no condition of the key tests it), then the questions the engine asked."""
+
+    state: engine.State
+    answers: dict[str, engine.Value]   # as given (the age group kept even when off the path)
+    steps: tuple[str, ...]
+
+    @property
+    def next_question(self) -> Question | None:
+        if AGE_QUESTION_ID not in self.answers and not self.state.finished:
+            return AGE_QUESTION
+        return self.state.next_question
+
+    @property
+    def age_group(self) -> str | None:
+        value = self.answers.get(AGE_QUESTION_ID)
+        return str(value) if value is not None else None
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        return tuple(q for q in self.state.dropped if q != AGE_QUESTION_ID)
+
+
+def walk(key: Key, answers: dict[str, engine.Value]) -> Walk:
+    state = engine.walk(key, answers)
+    age = (AGE_QUESTION_ID,) if AGE_QUESTION_ID in answers else ()
+    steps = age + tuple(q for q in state.path if q != AGE_QUESTION_ID)
+    return Walk(state, dict(answers), steps)
+
+
+def asked(ruleset: RuleSet, key: Key, answers: dict[str, engine.Value], ids) -> tuple[AnsweredQuestion, ...]:
+    names = {code: d.name for code, d in ruleset.departements.items()}
+    out = []
+    for qid in ids:
+        question = key.question(qid)
+        if question is not None and qid in answers:
+            out.append(AnsweredQuestion(qid, question.text, engine.describe(question, answers[qid], names)))
+    return tuple(out)
+
+
+def _orientation(ruleset: RuleSet, walk: Walk):
+    if not walk.state.finished:
+        return None
+    return compose(ruleset, walk.state, walk.age_group, NO_DEPARTEMENT)
+
+
+# --- library ---------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def library():
+    ruleset = _ruleset()
+    cases = list(_cases(ruleset).values())
+    present = {f for case in cases for f in case.filieres}
+    filieres = sorted((ruleset.filieres[f] for f in present if f in ruleset.filieres), key=lambda f: f.acronym.lower())
+    filiere = request.args.get("filiere", "")
+    urgency = request.args.get("urgence", "")
+    filiere = filiere if filiere in present else ""  # an unknown filter value means no filter
+    urgency = urgency if urgency in URGENCY_LABELS else ""
+    shown = [c for c in cases
+             if (not filiere or filiere in c.filieres) and (not urgency or c.outcome.urgency == urgency)]
+    return render_template(
+        "training_library.html", cases=shown, total=len(cases), filieres=filieres, filiere=filiere,
+        urgency=urgency, urgency_labels=URGENCY_LABELS, filiere_names={f.id: f.acronym for f in filieres},
+        keys=list(ruleset.keys.values()))
+
+
+# --- presenter -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the orientation stands after some answers: the outcomes already ruled out (with
+    the answers that ruled each out) and the first one still open, or decided."""
+
+    ruled_out: tuple[tuple[Outcome, tuple[AnsweredQuestion, ...]], ...]
+    at_stake: Outcome | None
+    decided: bool
+
+
+def standing(ruleset: RuleSet, key: Key, state: engine.State) -> Standing:
+    at_stake = state.outcome
+    for outcome in () if state.finished else key.outcomes:
+        if outcome.when is None or engine.evaluate(key, outcome.when, state.answers) is not False:
+            at_stake = outcome
+            break
+    if at_stake is None:  # pragma: no cover - every key ends with a default
+        return Standing((), None, False)
+    # The engine's explanation of the outcomes tried before the open one: the same "why" the
+    # GP reads on a result page, here for a journey still under way.
+    probe = engine.State(state.key, state.path, state.answers, at_stake, None, ())
+    ruled_out = tuple((r.outcome, asked(ruleset, key, state.answers, [x.question.id for x in r.because]))
+                      for r in engine.explain(probe).ruled_out)
+    return Standing(ruled_out, at_stake, state.finished)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """The effect of the last answer: outcomes it ruled out, and the outcome it decided."""
+
+    answer: AnsweredQuestion
+    ruled_out: tuple[Outcome, ...]
+    decided: Outcome | None
+
+
+@bp.get("/cas/<scenario_id>")
+def case(scenario_id: str):
+    ruleset = _ruleset()
+    found = _cases(ruleset).get(scenario_id)
+    if found is None:
+        abort(404)
+    key, scenario = found.key, found.scenario
+    try:
+        answers = typed_answers(ruleset, key, scenario.answers)
+    except engine.InvalidAnswer as exc:  # pragma: no cover - scenarios are checked at load
+        return _bad_request("Cas invalide", f"Ce cas ne peut pas être rejoué : {exc.message}")
+    full = walk(key, answers)
+    total = len(full.steps) + 1  # one step per question asked, then the orientation
+    number = min(max(request.args.get("etape", 1, type=int), 1), total)
+    why = request.args.get("pourquoi") == "1"
+    # The engine's own state after the answers given before this step.
+    given = full.steps[: number - 1]
+    current = walk(key, {q: answers[q] for q in given})
+    if number < total:
+        question = AGE_QUESTION if full.steps[number - 1] == AGE_QUESTION_ID else current.state.next_question
+    else:
+        question = current.next_question  # None once decided; else the case lacks an answer
+    now = standing(ruleset, key, current.state)
+    # Which answer moved the orientation: compare with the standing before the last answer.
+    moved = None
+    if given:
+        before = standing(ruleset, key, walk(key, {q: answers[q] for q in given[:-1]}).state)
+        was_out = {o.id for o, _ in before.ruled_out}
+        moved = Moved(asked(ruleset, key, answers, given[-1:])[0],
+                      tuple(o for o, _ in now.ruled_out if o.id not in was_out),
+                      now.at_stake if now.decided else None)
+
+    def link(n: int, pourquoi: bool = why) -> str:
+        args: dict = {"scenario_id": scenario.id, "etape": n}
+        if pourquoi:
+            args["pourquoi"] = 1
+        return url_for("training.case", **args)
+
+    return render_template(
+        "training_case.html", case=found, key=key, scenario=scenario, number=number, total=total, why=why,
+        asked=asked(ruleset, key, answers, given), question=question, finished=current.state.finished,
+        now=now, moved=moved, o=_orientation(ruleset, current) if number == total else None,
+        link=link, replay=replay_url(key, full))
+
+
+# --- replay ----------------------------------------------------------------------------------
+
+
+@bp.get("/parcours/<key_id>")
+def replay(key_id: str):
+    ruleset = _ruleset()
+    key = ruleset.keys.get(key_id)
+    if key is None:
+        abort(404)
+    try:
+        answers = decode_replay(ruleset, key, request.args.get("r", ""))
+    except ReplayError as exc:
+        return _bad_request("Lien de parcours invalide", f"{exc} Ce lien a peut-être été modifié, ou il "
+                            "vient d'une ancienne version des règles.")
+    path = walk(key, answers)
+    if path.dropped:
+        names = ", ".join(f"« {q} »" for q in path.dropped)
+        return _bad_request("Lien de parcours invalide",
+                            f"Ce lien contient des réponses hors du parcours ({names}) : les réponses "
+                            "précédentes ne conduisent pas à ces questions. Il a peut-être été modifié, "
+                            "ou il vient d'une ancienne version des règles.")
+    return render_template("training_replay.html", key=key, path=path,
+                           asked=asked(ruleset, key, answers, path.steps), o=_orientation(ruleset, path),
+                           question=path.next_question, replay=replay_url(key, path))
+
+
+# --- decision map ----------------------------------------------------------------------------
+
+
+def _map_key(key_id: str) -> Key:
+    key = _ruleset().keys.get(key_id)
+    if key is None:
+        abort(404)
+    return key
+
+
+def _filiere_names() -> dict[str, str]:
+    return {f.id: f.acronym for f in _ruleset().filieres.values()}
+
+
+@bp.get("/cle/<key_id>/carte")
+def key_map(key_id: str):
+    key = _map_key(key_id)
+    names = _filiere_names()
+    # render_svg escapes every label taken from YAML: the markup is ours, the text is escaped.
+    svg = Markup(graph.render_svg(key, names, standalone=False))
+    cases = [c for c in _cases(_ruleset()).values() if c.key.id == key.id]
+    return render_template("training_map.html", key=key, svg=svg, dmap=graph.decision_map(key, names), cases=cases)
+
+
+@bp.get("/cle/<key_id>/carte.svg")
+def key_map_svg(key_id: str):
+    key = _map_key(key_id)
+    response = Response(graph.render_svg(key, _filiere_names()), mimetype="image/svg+xml")
+    response.headers["Content-Disposition"] = f'inline; filename="carte-{key.id}.svg"'
+    return response

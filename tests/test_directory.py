@@ -1,0 +1,232 @@
+"""Directory: proximity ranking, territories, the CSV importer, and the /annuaire pages."""
+
+from __future__ import annotations
+
+import html
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from orient.cli import main
+from orient.directory import Directory, directory_for, distance_km
+from orient.importer import ImportReport, import_centres, parse_rows
+from orient.ruleset import load, load_or_raise
+from orient.territory import departement_from_postcode
+from orient.web import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules"
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_or_raise(RULES)
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = create_app({"SECRET_KEY": "test", "TESTING": True, "RULES_DIR": str(RULES)})
+    return app.test_client()
+
+
+# --- proximity ------------------------------------------------------------------------------------
+
+
+def test_distance_is_great_circle():
+    assert distance_km(48.8566, 2.3522, 43.2965, 5.3698) == pytest.approx(661, abs=5)  # Paris–Marseille
+    assert distance_km(45.0, 3.0, 45.0, 3.0) == 0
+
+
+@pytest.mark.parametrize("filiere", ["filnemus", "fimatho", "marih", "neurosphinx"])
+def test_patient_in_13_gets_marseille_sites_first(rules, filiere):
+    suggestions = directory_for(rules).suggest(filiere, departement="13")
+    assert suggestions[0].centre.departement == "13"
+    assert suggestions[0].same_territory
+    distances = [s.distance_km for s in suggestions]
+    assert distances == sorted(distances)
+
+
+@pytest.mark.parametrize("filiere", ["fimarad", "tetecou", "cardiogen", "mcgre"])
+def test_patient_in_972_gets_antilles_sites_first(rules, filiere):
+    suggestion = directory_for(rules).suggest(filiere, departement="972")[0]
+    assert suggestion.centre.departement in {"971", "972", "973"}
+
+
+def test_antilles_basin_before_metropole_even_when_not_same_departement(rules):
+    # MCGRE has a Guadeloupe site: a Martinique patient is sent there before Paris.
+    suggestions = directory_for(rules).suggest("mcgre", departement="972")
+    assert suggestions[0].centre.departement in {"971", "973"} or suggestions[0].centre.departement == "972"
+
+
+def test_child_gets_paediatric_capable_sites(rules):
+    suggestions = directory_for(rules).suggest("respifil", age_group="enfant", departement="69")
+    assert suggestions and all(s.centre.population in ("pediatrique", "mixte", "non_precise") for s in suggestions)
+    adults = directory_for(rules).suggest("respifil", age_group="adulte", departement="69")
+    assert all(s.centre.population != "pediatrique" for s in adults)
+
+
+def test_always_at_least_one_site_falls_back_to_coordinating(rules):
+    for filiere in rules.filieres:
+        assert directory_for(rules).suggest(filiere, site_types=["crc"], age_group="nouveau-ne", departement="976"), filiere
+
+
+def test_no_departement_gives_national_list_coordinating_first(rules):
+    suggestions = directory_for(rules).suggest("oscar")
+    assert suggestions[0].distance_km is None
+    assert suggestions[0].centre.site_type == "crmr_coordonnateur"
+
+
+def test_site_filters_for_the_dac_view(rules):
+    d = Directory(rules)
+    paca = d.sites(region="93")
+    assert paca and all(rules.departements[c.departement].region == "93" for c in paca)
+    assert all(c.site_type == "ccmr" for c in d.sites("tetecou", site_types=["ccmr"]))
+
+
+@pytest.mark.parametrize("postcode, expected", [
+    ("13001", "13"), ("75015", "75"), ("01000", "01"), ("20000", "2A"), ("20090", "2A"), ("20200", "2B"),
+    ("20600", "2B"), ("97200", "972"), ("97100", "971"), ("97133", "971"), ("97300", "973"), ("97400", "974"),
+    ("97600", "976"), ("98000", None), ("97500", None), ("1300", None), ("abcde", None), (" 13 001 ", "13"),
+])
+def test_postcode_to_departement(postcode, expected):
+    assert departement_from_postcode(postcode) == expected
+
+
+def test_territories_are_complete(rules):
+    assert len(rules.departements) == 101 and len(rules.regions) == 18
+    assert {"2A", "2B", "971", "972", "973", "974", "976"} <= set(rules.departements)
+
+
+# --- importer -------------------------------------------------------------------------------------
+
+GOOD = """filiere,network,site_type,hospital,city,departement,postcode,population,phone,web,source,seen_year
+oscar,Centre de référence des maladies osseuses constitutionnelles,ccmr,CHU de Test,Testville,,13005,mixte,04 00 00 00 00,,https://www.filiere-oscar.fr/exemple-officiel,2025
+fimarad,Centre de compétence des maladies rares de la peau,ccmr,CHU Martinique,Fort-de-France,972,,mixte,,,https://fimarad.org/liste,2025
+"""
+
+BAD = """filiere,network,site_type,hospital,city,departement,postcode,population,phone,web,source,seen_year
+inconnue,Réseau,ccmr,CHU,Ville,13,,mixte,,,https://a.fr/x,2025
+oscar,Réseau,centre_magique,CHU,Ville,13,,mixte,,,https://a.fr/x,2025
+oscar,Réseau,ccmr,CHU,Ville,,99999,mixte,,,https://a.fr/x,2025
+oscar,Réseau,ccmr,CHU,Ville,13,,mixte,,,pas-une-url,2025
+oscar,Réseau,ccmr,CHU,Ville,,,mixte,,,https://a.fr/x,2025
+"""
+
+
+def _rules_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(RULES, target)
+    return target
+
+
+def test_import_good_csv_adds_sites_and_the_rules_still_load(tmp_path):
+    rules_dir = _rules_copy(tmp_path)
+    csv_file = tmp_path / "officiel.csv"
+    csv_file.write_text(GOOD, encoding="utf-8")
+    result = CliRunner().invoke(main, ["import-centres", str(csv_file), "--rules", str(rules_dir)])
+    assert result.exit_code == 0, result.output
+    assert "2 site(s) ajouté(s)" in result.output
+    ruleset, diags = load(rules_dir)
+    assert ruleset is not None, [d.format() for d in diags if d.is_error]
+    added = [c for c in ruleset.centres.values() if c.city == "Testville"]
+    assert added and added[0].departement == "13"
+    # Importing the same file again updates, never duplicates.
+    again = CliRunner().invoke(main, ["import-centres", str(csv_file), "--rules", str(rules_dir)])
+    assert "0 site(s) ajouté(s), 2 mis à jour" in again.output
+    reloaded = load_or_raise(rules_dir)
+    assert len([c for c in reloaded.centres.values() if c.city == "Testville"]) == 1
+
+
+def test_import_bad_rows_are_reported_with_line_numbers(tmp_path, rules):
+    report = ImportReport()
+    assert parse_rows(BAD, rules, report) == []
+    lines = dict(report.rejected)
+    assert set(lines) == {2, 3, 4, 5, 6}
+    assert "filière « inconnue » inconnue" in lines[2]
+    assert "type de site invalide" in lines[3]
+    assert "code postal « 99999 » non reconnu" in lines[4]
+    assert "source invalide" in lines[5]
+    assert "département ou code postal manquant" in lines[6]
+
+
+def test_import_bad_csv_exits_1_and_writes_nothing(tmp_path):
+    rules_dir = _rules_copy(tmp_path)
+    before = {p.name: p.read_bytes() for p in (rules_dir / "centres").iterdir()}
+    csv_file = tmp_path / "mauvais.csv"
+    csv_file.write_text(BAD, encoding="utf-8")
+    result = CliRunner().invoke(main, ["import-centres", str(csv_file), "--rules", str(rules_dir)])
+    assert result.exit_code == 1
+    assert "mauvais.csv:3: ligne rejetée" in result.output
+    assert {p.name: p.read_bytes() for p in (rules_dir / "centres").iterdir()} == before
+
+
+def test_import_missing_columns_rejected(tmp_path, rules):
+    report = ImportReport()
+    parse_rows("nom,ville\nA,B\n", rules, report)
+    assert report.rejected[0][0] == 1 and "colonnes obligatoires absentes" in report.rejected[0][1]
+
+
+def test_import_writes_atomically_no_temp_files_left(tmp_path):
+    rules_dir = _rules_copy(tmp_path)
+    csv_file = tmp_path / "officiel.csv"
+    csv_file.write_text(GOOD, encoding="utf-8")
+    report = import_centres(csv_file, rules_dir, load_or_raise(rules_dir))
+    assert report.written
+    assert not list((rules_dir / "centres").glob(".*.tmp"))
+    assert report.written[0].read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=")
+
+
+def test_semicolon_csv_is_accepted(rules):
+    report = ImportReport()
+    rows = parse_rows(GOOD.replace(",", ";"), rules, report)
+    assert len(rows) == 2, report.rejected
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+def test_directory_home_states_coverage_honestly(client, rules):
+    body = client.get("/annuaire/").get_data(as_text=True)
+    assert f"{len(rules.centres)} sites" in body and "2300" in body
+    assert "Maladies Rares Info Services" in body
+
+
+def test_directory_filters_without_javascript(client):
+    body = client.get("/annuaire/?filiere=oscar&type=crmr_coordonnateur").get_data(as_text=True)
+    assert "Hôpital Necker-Enfants malades" in body
+    assert "site trouvé" in body or "sites trouvés" in body
+
+
+def test_directory_bad_filter_is_ignored_with_a_message(client):
+    response = client.get("/annuaire/?filiere=%3Cscript%3E")
+    assert response.status_code == 200
+    assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_filiere_page_has_map_sites_and_pnds(client):
+    body = client.get("/annuaire/filiere/oscar").get_data(as_text=True)
+    assert "<svg" in body and "Ostéogenèse imparfaite" in body and "Liste des sites" in body
+
+
+def test_site_page_and_404(client, rules):
+    centre = next(iter(rules.centres.values()))
+    assert client.get(f"/annuaire/site/{centre.id}").status_code == 200
+    assert client.get("/annuaire/site/inconnu").status_code == 404
+    assert client.get("/annuaire/filiere/inconnue").status_code == 404
+
+
+def test_platforms_page_lists_every_region(client, rules):
+    body = html.unescape(client.get("/annuaire/plateformes").get_data(as_text=True))
+    for region in rules.regions.values():
+        assert region.name in body
+
+
+def test_map_svg_is_valid_xml_and_marks_the_patient(client):
+    response = client.get("/annuaire/carte.svg?filiere=respifil&departement=972")
+    assert response.mimetype == "image/svg+xml"
+    root = ET.fromstring(response.data)
+    assert root.tag.endswith("svg")
+    assert b"patient" in response.data
