@@ -140,6 +140,27 @@ def import_centres_command(csv_file: Path, rules_dir: Path | None, dry_run: bool
         sys.exit(1)
 
 
+@main.command("graph", help="Dessine la carte de décision d'une clé (questions, conditions, issues) en SVG.")
+@click.argument("key_id", metavar="CLE")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Fichier SVG à écrire.")
+@RULES_OPTION
+def graph_command(key_id: str, output: Path, rules_dir: Path | None) -> None:
+    from .graph import render_svg
+
+    ruleset = _load_or_exit(_rules_dir(rules_dir))
+    key = ruleset.keys.get(key_id)
+    if key is None:
+        from .diagnostics import suggest
+
+        hint = suggest(key_id, list(ruleset.keys))
+        click.echo(f"Clé « {key_id} » inconnue." + (f" Vouliez-vous dire « {hint} » ?" if hint else ""), err=True)
+        sys.exit(1)
+    names = {f.id: f.acronym for f in ruleset.filieres.values()}
+    output.write_text(render_svg(key, names), encoding="utf-8")
+    click.echo(f"écrit {output}")
+
+
 @main.command("serve", help="Lance l'application (serveur WSGI waitress, prêt pour la production).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -156,6 +177,15 @@ def serve_command(host: str, port: int, threads: int, rules_dir: Path | None) ->
         click.echo(exc.report(), err=True)
         click.echo(f"{exc} : l'application refuse de démarrer.", err=True)
         sys.exit(1)
+    import logging
+    import signal
+
+    from .web.operations import reload_rules
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if hasattr(signal, "SIGHUP"):
+        # `kill -HUP <pid>` reloads the rules; a broken rule set is refused and the last good one stays.
+        signal.signal(signal.SIGHUP, lambda *_: reload_rules(app))
     click.echo(f"orient sert {len(app.extensions['orient'].keys)} clés sur http://{host}:{port}/ (Ctrl+C pour arrêter)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="orient")
 

@@ -81,11 +81,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from . import diseases, directory_views, pages, wizard
+    from . import diseases, directory_views, pages, training, wizard
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(wizard.bp)
     app.register_blueprint(directory_views.bp)
+    app.register_blueprint(operations.bp)
+    operations.install_access_log(app)
+    app.register_blueprint(training.bp)
     app.register_blueprint(diseases.bp)
     app.jinja_env.globals["url_rules"] = frozenset(app.view_functions)
 

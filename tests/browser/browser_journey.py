@@ -110,15 +110,19 @@ class Walk:
 
 
 def walk_to_result(page: Page, key_id: str, answers: dict, departement: str = "13",
-                   start: str | None = None) -> Walk:
-    """From /cle/<key>/suite (or ``start``), answer each page the wizard shows: the
-    question id comes from the URL, its answer from ``answers``; pick ``departement``, go
-    through the check page, stop on the result page."""
-    page.goto(start or f"/cle/{key_id}/suite")
+                   start: str | None = "suite", until: str = "orientation") -> Walk:
+    """From /cle/<key>/suite (``start=None``: from the current page), answer each page the
+    wizard shows: the question id comes from the URL, its answer from ``answers``; pick
+    ``departement``, go through the check page, stop on the result page (or on the page
+    ``/cle/<key>/<until>``)."""
+    if start:
+        page.goto(f"/cle/{key_id}/{start}")
     walk = Walk(questions=[])
     prefix = f"/cle/{key_id}"
     for _ in range(MAX_STEPS):
         path = path_of(page)
+        if path == f"{prefix}/{until}":
+            return walk
         match = re.fullmatch(re.escape(prefix) + r"/q/([^/]+)", path)
         if match:
             question_id = match.group(1)
@@ -136,8 +140,16 @@ def walk_to_result(page: Page, key_id: str, answers: dict, departement: str = "1
             expect(page.locator("h1")).to_have_text("Vérifier mes réponses")
             with page.expect_navigation():
                 page.get_by_role("link", name="Voir l'orientation").click()
-        elif path == f"{prefix}/orientation":
-            return walk
         else:
             pytest.fail(f"{key_id} : page inattendue {page.url}", pytrace=False)
     pytest.fail(f"{key_id} : plus de {MAX_STEPS} pages sans atteindre l'orientation", pytrace=False)
+
+
+def scenario_of_kind(kind: str, key_id: str | None = None) -> tuple[str, str]:
+    """(key id, scenario id) of a picked scenario of ``kind`` ("urgent", "referral",
+    "not-suggestive"), from ``key_id`` when it has one, else from the first key that has."""
+    picked = [(k, s) for k, s, kd in pick_scenarios() if kd == kind and s]
+    for k, s in picked:
+        if k == key_id:
+            return k, s
+    return picked[0]
