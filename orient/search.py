@@ -26,9 +26,11 @@ are deduplicated per entry (one line per PNDS).
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -42,6 +44,8 @@ MIN_QUERY_LENGTH = 2
 # Shorter names (acronyms: « SLA », « HHT ») are found by exact name or prefix only: fuzzy
 # matching a 3-letter string inside any query would return noise.
 MIN_FUZZY_LENGTH = 4
+MIN_SHARED_TRIGRAMS = 0.25   # share of the query's trigrams a name needs to be scored at all
+MAX_SHORTLIST = 300
 SCORE_CUTOFF = 72.0
 # Letters (any script's accented letters), digits, spaces and the punctuation found in
 # disease names: « Rendu-Osler », « l'X fragile », « 7q11.23 », « (SHU) », « A/B », « CDG 1b ».
@@ -85,6 +89,15 @@ def phonetic(normalised: str) -> str:
     for pattern, replacement in _PHONETIC:
         text = pattern.sub(replacement, text)
     return text
+
+
+def trigrams(key: str) -> set[str]:
+    """Letter trigrams of each word, padded: 'marfan' -> {' ma', 'mar', ..., 'an '}."""
+    grams: set[str] = set()
+    for word in key.split():
+        padded = f" {word} "
+        grams.update(padded[i:i + 3] for i in range(len(padded) - 2))
+    return grams
 
 
 def match_key(normalised: str) -> str:
@@ -207,7 +220,12 @@ class DiseaseIndex:
                 self.fuzzy.append(i)
             self.entry_of.append(e)
             self.exact.setdefault(norm, []).append(i)
-        self._fuzzy_keys = [self.keys[i] for i in self.fuzzy]
+        # Trigram postings: the fuzzy pass scores only names sharing enough trigrams with the
+        # query, so its cost follows the number of plausible names, not the index size.
+        self._grams: dict[str, list[int]] = {}
+        for i in self.fuzzy:
+            for gram in trigrams(self.keys[i]):
+                self._grams.setdefault(gram, []).append(i)
         self._sorted = sorted((n, i) for i, n in enumerate(self.normalised))
         self._sorted_keys = [n for n, _ in self._sorted]
         self.by_id = {entry.id: entry for entry in self.entries}
@@ -217,9 +235,19 @@ class DiseaseIndex:
 
     def fuzzy_candidates(self, key: str, limit: int) -> list[tuple[int, float]]:
         """(name index, WRatio) of the closest long-enough names to a match key."""
-        found = process.extract(key, self._fuzzy_keys, scorer=fuzz.WRatio, processor=None, limit=limit,
-                                score_cutoff=SCORE_CUTOFF - 15)
-        return [(self.fuzzy[j], score) for _, score, j in found]
+        grams = trigrams(key)
+        counts: Counter[int] = Counter()
+        for gram in grams:
+            postings = self._grams.get(gram)
+            if postings:
+                counts.update(postings)
+        need = max(1, math.ceil(len(grams) * MIN_SHARED_TRIGRAMS))
+        shortlist = [i for i, n in counts.items() if n >= need]
+        if len(shortlist) > MAX_SHORTLIST:
+            shortlist = [i for i, _ in counts.most_common(MAX_SHORTLIST)]
+        found = process.extract(key, {i: self.keys[i] for i in shortlist}, scorer=fuzz.WRatio, processor=None,
+                                limit=limit, score_cutoff=SCORE_CUTOFF - 15)
+        return [(i, score) for _, score, i in found]
 
     def prefixed(self, prefix: str, limit: int = 50) -> list[int]:
         """Name indices whose normalised form starts with ``prefix`` (sorted order)."""

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..model import POPULATION_LABELS, SITE_TYPE_LABELS
 from ..orientation import french_date
+from .forms import choice_pair
 from ..ruleset import default_rules_dir, load_or_raise
 
 csrf = CSRFProtect()
@@ -81,7 +82,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from . import diseases, directory_views, pages, training, wizard
+    from . import diseases, directory_views, operations, pages, training, wizard
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(wizard.bp)
@@ -93,6 +94,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["url_rules"] = frozenset(app.view_functions)
 
     app.jinja_env.filters["date_fr"] = french_date
+    app.jinja_env.filters["choice_pair"] = choice_pair
     app.jinja_env.globals.update(site_type_labels=SITE_TYPE_LABELS, population_labels=POPULATION_LABELS)
 
     @app.context_processor

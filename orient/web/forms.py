@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from .. import engine
@@ -61,10 +62,19 @@ class _LenientSelect(SelectField):
         pass
 
 
-def departement_choices(ruleset: RuleSet) -> list[tuple[str, str]]:
+def choice_pair(choice) -> tuple[str, str]:
+    """(value, label) of a WTForms choice, for the templates' macros."""
+    return (choice.value, choice.label) if isinstance(choice, SelectChoice) else (choice[0], choice[1])
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+def departement_choices(ruleset: RuleSet) -> list[SelectChoice]:
     deps = sorted(ruleset.departements.values(), key=lambda d: (len(d.code) > 2, d.code))
-    return [("", "Choisir un département")] + [(d.code, f"{d.code} – {d.name}") for d in deps] + [
-        (NO_DEPARTEMENT, "Je préfère ne pas l'indiquer")]
+    return _choices([("", "Choisir un département")] + [(d.code, f"{d.code} – {d.name}") for d in deps] + [
+        (NO_DEPARTEMENT, "Je préfère ne pas l'indiquer")])
 
 
 def build_form(question: Question, ruleset: RuleSet, **kwargs) -> AnswerForm:
@@ -72,9 +82,9 @@ def build_form(question: Question, ruleset: RuleSet, **kwargs) -> AnswerForm:
     if question.kind in ("yes_no", "single"):
         choices = [(c, question.option(c).label if question.kind == "single" else engine.describe(question, c))
                    for c in question.choice_ids]
-        field = _LenientRadio(choices=choices, validators=[check])
+        field = _LenientRadio(choices=_choices(choices), validators=[check])
     elif question.kind == "multiple":
-        field = _LenientMulti(choices=[(o.id, o.label) for o in question.options], validators=[check])
+        field = _LenientMulti(choices=_choices((o.id, o.label) for o in question.options), validators=[check])
     elif question.kind == "number":
         field = StringField(validators=[check])
     else:

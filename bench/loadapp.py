@@ -1,0 +1,20 @@
+"""WSGI entry point for the load bench only: the real app with CSRF off, so wrk can POST.
+
+Used by bench/load.py as ``gunicorn --pythonpath bench loadapp:app``. It refuses to be
+imported unless ORIENT_LOAD_TEST=1, so it can never be served by mistake.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+if os.environ.get("ORIENT_LOAD_TEST") != "1":
+    raise RuntimeError("bench/loadapp.py sert uniquement au banc de charge (ORIENT_LOAD_TEST=1) : CSRF désactivé")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from orient.web import create_app  # noqa: E402
+
+app = create_app({"WTF_CSRF_ENABLED": False})
