@@ -119,7 +119,7 @@ class _Namer:
         question = self.key.question(cond.answer)
         unit = f" {question.unit}" if question is not None and question.unit else ""
         bounds = [f"{sign} {_fmt_number(bound)}{unit}" for sign, bound in
-                  (("<", cond.lt), ("≤", cond.le), (">", cond.gt), ("≥", cond.ge)) if bound is not None]
+                  ((">", cond.gt), ("≥", cond.ge), ("<", cond.lt), ("≤", cond.le)) if bound is not None]
         return f"{name} " + " et ".join(bounds)
 
 

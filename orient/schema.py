@@ -20,7 +20,7 @@ def generate() -> dict[str, str]:
     out: dict[str, str] = {}
     for kind, (model, filename) in FILE_MODELS.items():
         schema = model.model_json_schema(by_alias=True)
-        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-                  "$id": f"https://orient.invalid/schema/{filename}", "title": f"orient — {kind}", **schema}
+        schema = {**schema, "$schema": "https://json-schema.org/draft/2020-12/schema",
+                  "$id": f"https://orient.invalid/schema/{filename}", "title": f"orient — {kind}"}
         out[filename] = json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     return out

@@ -18,10 +18,14 @@ Where the names come from, in order of authority:
 Outcome titles are sentences, not names: they are only read for the eponyms they cite.
 
 Matching: both sides go through :func:`normalise_text` (accents, case, punctuation and
-hyphens folded), then rapidfuzz's WRatio (which mixes plain, partial, token-sort and
-token-set ratios, so typos and word order are tolerated), on the name and on a rough
-phonetic fold (« marphan » -> « marfan »); exact names and prefixes get a boost. Results
-are deduplicated per entry (one line per PNDS).
+hyphens folded). The fuzzy pass compares *match keys*: the distinctive words (« maladie »,
+« syndrome », « de »... dropped) in a rough French spelling fold (« marphan » -> « marfan »,
+« mucovisidose » ~ « mucoviscidose »), with rapidfuzz's WRatio (which mixes plain, partial,
+token-sort and token-set ratios, so typos and word order are tolerated). To stay fast on
+large indexes, WRatio only scores a shortlist of names sharing enough letter trigrams with
+the query. Exact names and prefixes (typing in progress) get a boost; acronyms of two or
+three letters are matched exactly or by prefix only. Results are deduplicated per entry
+(one line per PNDS); at equal score a PNDS comes before a cited name, then a key.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import math
 import re
 import unicodedata
 from bisect import bisect_left
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -46,6 +50,8 @@ MIN_QUERY_LENGTH = 2
 MIN_FUZZY_LENGTH = 4
 MIN_SHARED_TRIGRAMS = 0.25   # share of the query's trigrams a name needs to be scored at all
 MAX_SHORTLIST = 300
+COMMON_TRIGRAM_SHARE = 0.04  # a trigram in more than 4 % of the names is not used to shortlist
+COMMON_TRIGRAM_MIN = 40
 SCORE_CUTOFF = 72.0
 # Letters (any script's accented letters), digits, spaces and the punctuation found in
 # disease names: « Rendu-Osler », « l'X fragile », « 7q11.23 », « (SHU) », « A/B », « CDG 1b ».
@@ -54,22 +60,37 @@ _ALLOWED = re.compile(r"^[\w\s\-'’.,()/+:;]*$")
 
 def normalise_text(text: str) -> str:
     """'Maladie de Rendu-Osler' -> 'maladie de rendu osler'."""
+    if text.isascii():  # nothing to decompose (same result, faster)
+        return _NON_WORD.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text.lower().replace("œ", "oe").replace("æ", "ae"))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _NON_WORD.sub(" ", stripped).strip()
 
 
-_PHONETIC = (
+_PHONETIC = (  # applied to one word at a time
     (re.compile(r"ph"), "f"),
-    (re.compile(r"(?<=[a-z])h"), ""),          # rh, th, ch -> r, t, c (« rhumatisme », « Behcet »)
-    (re.compile(r"^h"), ""),
+    (re.compile(r"(?<=.)h"), ""),               # rh, th, ch -> r, t, c (« rhumatisme », « Behcet »)
+    (re.compile(r"^h(?=.)"), ""),
     (re.compile(r"y"), "i"),
     (re.compile(r"qu|ck|k"), "c"),
     (re.compile(r"sc(?=[ei])"), "s"),           # « mucoviscidose » ~ « mucovisidose »
     (re.compile(r"c(?=[ei])"), "s"),
     (re.compile(r"([a-z])\1+"), r"\1"),         # doubled letters
-    (re.compile(r"(?<=[a-z])[sx]\b"), ""),      # plurals
+    (re.compile(r"(?<=[a-z]{2})[sx]$"), ""),    # plurals
 )
+
+
+@lru_cache(maxsize=1 << 16)
+def _phonetic_word(word: str) -> str:
+    for pattern, replacement in _PHONETIC:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_trigrams(word: str) -> tuple[str, ...]:
+    padded = f" {word} "
+    return tuple(padded[i:i + 3] for i in range(len(padded) - 2))
 
 
 # Words that every name shares: ignored when comparing, so « maladie de Steinert » matches
@@ -85,18 +106,14 @@ def core(normalised: str) -> str:
 
 def phonetic(normalised: str) -> str:
     """A rough French spelling fold for typo tolerance: 'marphan' and 'marfan' -> 'marfan'."""
-    text = normalised
-    for pattern, replacement in _PHONETIC:
-        text = pattern.sub(replacement, text)
-    return text
+    return " ".join(_phonetic_word(w) for w in normalised.split())
 
 
 def trigrams(key: str) -> set[str]:
     """Letter trigrams of each word, padded: 'marfan' -> {' ma', 'mar', ..., 'an '}."""
     grams: set[str] = set()
     for word in key.split():
-        padded = f" {word} "
-        grams.update(padded[i:i + 3] for i in range(len(padded) - 2))
+        grams.update(_word_trigrams(word))
     return grams
 
 
@@ -222,10 +239,13 @@ class DiseaseIndex:
             self.exact.setdefault(norm, []).append(i)
         # Trigram postings: the fuzzy pass scores only names sharing enough trigrams with the
         # query, so its cost follows the number of plausible names, not the index size.
-        self._grams: dict[str, list[int]] = {}
+        grams: defaultdict[str, list[int]] = defaultdict(list)
+        keys = self.keys
         for i in self.fuzzy:
-            for gram in trigrams(self.keys[i]):
-                self._grams.setdefault(gram, []).append(i)
+            for gram in trigrams(keys[i]):
+                grams[gram].append(i)
+        self._grams: dict[str, list[int]] = dict(grams)
+        self._common = max(COMMON_TRIGRAM_MIN, int(len(self.fuzzy) * COMMON_TRIGRAM_SHARE))
         self._sorted = sorted((n, i) for i, n in enumerate(self.normalised))
         self._sorted_keys = [n for n, _ in self._sorted]
         self.by_id = {entry.id: entry for entry in self.entries}
@@ -234,14 +254,19 @@ class DiseaseIndex:
         return len(self.names)
 
     def fuzzy_candidates(self, key: str, limit: int) -> list[tuple[int, float]]:
-        """(name index, WRatio) of the closest long-enough names to a match key."""
-        grams = trigrams(key)
+        """(name index, WRatio) of the closest long-enough names to a match key.
+
+        Shortlist first: names sharing enough of the query's trigrams, counted on the rarer
+        trigrams (a trigram found in a large share of names, « ie », « ose », tells little
+        and costs most), then WRatio on the shortlist only."""
+        postings = sorted((p for p in (self._grams.get(g) for g in trigrams(key)) if p), key=len)
+        if not postings:
+            return []
+        rare = [p for p in postings if len(p) <= self._common] or postings[:3]
         counts: Counter[int] = Counter()
-        for gram in grams:
-            postings = self._grams.get(gram)
-            if postings:
-                counts.update(postings)
-        need = max(1, math.ceil(len(grams) * MIN_SHARED_TRIGRAMS))
+        for p in rare:
+            counts.update(p)
+        need = max(1, math.ceil(len(rare) * MIN_SHARED_TRIGRAMS))
         shortlist = [i for i, n in counts.items() if n >= need]
         if len(shortlist) > MAX_SHORTLIST:
             shortlist = [i for i, _ in counts.most_common(MAX_SHORTLIST)]
@@ -289,10 +314,17 @@ def _names_from_ruleset(ruleset) -> list[tuple[str, Entry]]:
             names.append((name, entry))
             pnds_names.add(normalise_text(name))
 
-    def known(norm: str) -> bool:
-        return norm in pnds_names or any(n.startswith(norm + " ") for n in pnds_names)
+    pnds_keys = {match_key(n) for n in pnds_names}
 
-    cited: dict[str, tuple[str, dict[str, None], str]] = {}  # norm -> (name, filières, key)
+    def known(norm: str) -> bool:
+        """A PNDS already carries this name (« syndrome de Noonan »), its plural, or a longer
+        form of it (« maladie de Niemann-Pick » / « ... de type C »)."""
+        key = match_key(norm)
+        return key in pnds_keys or any(k.startswith(key + " ") for k in pnds_keys)
+
+    # norm -> (name, filières, key). A name cited by several keys points to the first key
+    # (keys are sorted by title); its filières are those of that key's citing outcomes.
+    cited: dict[str, tuple[str, dict[str, None], str]] = {}
     for key in ruleset.keys.values():
         texts = [(key.summary, key.filieres)]
         texts += [(f"{o.title} {o.rationale}", (o.filiere,) if o.filiere else key.filieres) for o in key.outcomes]

@@ -1,5 +1,7 @@
 # ==========================================================================================
 # Rules fixtures (engine, checks, scenarios, coverage). Web/Flask fixtures go below.
+# Test modules use these fixtures rather than ``from conftest import ...``: tests/browser/
+# has its own conftest.py, and the bare name ``conftest`` may resolve to either one.
 # ==========================================================================================
 from __future__ import annotations
 

@@ -24,8 +24,7 @@ from orient import ruleset as ruleset_module
 from orient.cli import main
 from orient.diagnostics import sorted_diagnostics
 
-from conftest import FIXTURES, build_rules
-
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 INVALID = FIXTURES / "invalid"
 TODAY = dt.date(2026, 11, 22)
 EXPECT_RE = re.compile(r"^# attendu: (\d+) ([A-Z_]+)(?: « (.+) »)?\s*$", re.M)
@@ -61,8 +60,8 @@ def test_every_fixture_declares_expectations():
 
 
 @pytest.mark.parametrize("fixture", fixtures(), ids=lambda p: p.stem)
-def test_golden(fixture: Path, tmp_path: Path):
-    rules = build_rules(tmp_path / "rules")
+def test_golden(fixture: Path, make_rules):
+    rules = make_rules()
     target = place(fixture, rules)
     text = fixture.read_text(encoding="utf-8")
     expected = {(int(line), code) for line, code, _ in EXPECT_RE.findall(text)}
@@ -86,23 +85,23 @@ def test_golden(fixture: Path, tmp_path: Path):
 # --- messages worth pinning ------------------------------------------------------------------
 
 
-def load_fixture(name: str, tmp_path: Path):
-    rules = build_rules(tmp_path / "rules")
+def load_fixture(name: str, make_rules):
+    rules = make_rules()
     place(INVALID / f"{name}.yaml", rules)
     return ruleset_module.load(rules, today=TODAY)
 
 
-def test_unknown_field_suggests_the_right_name(tmp_path):
-    _, diags = load_fixture("champ-inconnu", tmp_path)
+def test_unknown_field_suggests_the_right_name(make_rules):
+    _, diags = load_fixture("champ-inconnu", make_rules)
     unknown = next(d for d in diags if d.code == "CHAMP_INCONNU")
     assert unknown.suggestion == "questions"
     assert unknown.format().endswith("(vouliez-vous dire « questions » ?)")
 
 
-def test_yaml_messages_are_in_french(tmp_path):
-    _, diags = load_fixture("yaml-syntaxe", tmp_path)
+def test_yaml_messages_are_in_french(make_rules):
+    _, diags = load_fixture("yaml-syntaxe", make_rules)
     assert "« : » inattendu" in diags[0].message
-    _, diags = load_fixture("tabulation", tmp_path / "2")
+    _, diags = load_fixture("tabulation", make_rules)
     assert "tabulation" in diags[0].message
 
 
@@ -117,19 +116,19 @@ def test_tab_always_named(tmp_path, text):
     assert "tabulation" in document.diagnostics[0].message
 
 
-def test_yaml_boolean_trap_message(tmp_path):
-    _, diags = load_fixture("yaml-booleen", tmp_path)
+def test_yaml_boolean_trap_message(make_rules):
+    _, diags = load_fixture("yaml-booleen", make_rules)
     assert {d.code for d in diags} == {"YAML_BOOLEEN"}
     assert '"no"' in diags[0].message
 
 
-def test_duplicate_key_names_first_line(tmp_path):
-    _, diags = load_fixture("cle-dupliquee", tmp_path)
+def test_duplicate_key_names_first_line(make_rules):
+    _, diags = load_fixture("cle-dupliquee", make_rules)
     assert "déjà définie ligne 4" in diags[0].message
 
 
-def test_review_overdue_depends_on_today(tmp_path):
-    rules = build_rules(tmp_path / "rules")
+def test_review_overdue_depends_on_today(make_rules):
+    rules = make_rules()
     place(INVALID / "revision-depassee.yaml", rules)
     loaded, diags = ruleset_module.load(rules, today=dt.date(2024, 6, 1))
     assert loaded is not None and diags == []
@@ -140,17 +139,17 @@ def test_review_overdue_depends_on_today(tmp_path):
     assert loaded.warnings == tuple(diags)
 
 
-def test_sources_empty_list_points_at_sources(tmp_path):
+def test_sources_empty_list_points_at_sources(make_rules):
     key = (FIXTURES / "base" / "keys" / "mini.yaml").read_text(encoding="utf-8")
     key = re.sub(r"sources:\n(  .*\n)+", "sources: []\n", key)
-    rules = build_rules(tmp_path / "rules", {"keys/mini.yaml": key})
+    rules = make_rules({"keys/mini.yaml": key})
     _, diags = ruleset_module.load(rules, today=TODAY)
     line = key.splitlines().index("sources: []") + 1
     assert [(d.line, d.code) for d in diags] == [(line, "SOURCES_MANQUANTES")]
 
 
-def test_missing_reference_file_does_not_cascade(tmp_path):
-    rules = build_rules(tmp_path / "rules", remove=("filieres.yaml",))
+def test_missing_reference_file_does_not_cascade(make_rules):
+    rules = make_rules(remove=("filieres.yaml",))
     loaded, diags = ruleset_module.load(rules, today=TODAY)
     assert loaded is None
     assert [d.code for d in diags] == ["FICHIER_MANQUANT"]
@@ -159,32 +158,32 @@ def test_missing_reference_file_does_not_cascade(tmp_path):
 # --- refusing, reporting everything, sorting -------------------------------------------------
 
 
-def several_mistakes(tmp_path: Path) -> Path:
-    rules = build_rules(tmp_path / "rules")
+def several_mistakes(make_rules) -> Path:
+    rules = make_rules()
     for name in ("question-inconnue", "cle-dupliquee", "url-mal-formee", "scenario-issue-inconnue",
                  "centre-departement-inconnu"):
         place(INVALID / f"{name}.yaml", rules)
     return rules
 
 
-def test_any_error_refuses_the_rule_set(tmp_path):
-    loaded, diags = ruleset_module.load(several_mistakes(tmp_path), today=TODAY)
+def test_any_error_refuses_the_rule_set(make_rules):
+    loaded, diags = ruleset_module.load(several_mistakes(make_rules), today=TODAY)
     assert loaded is None
     with pytest.raises(ruleset_module.RuleSetError) as excinfo:
-        ruleset_module.load_or_raise(several_mistakes(tmp_path / "again"), today=TODAY)
+        ruleset_module.load_or_raise(several_mistakes(make_rules), today=TODAY)
     assert len(excinfo.value.diagnostics) == len(diags)
     assert "QUESTION_INCONNUE" in excinfo.value.report()
 
 
-def test_diagnostics_are_sorted(tmp_path):
-    _, diags = ruleset_module.load(several_mistakes(tmp_path), today=TODAY)
+def test_diagnostics_are_sorted(make_rules):
+    _, diags = ruleset_module.load(several_mistakes(make_rules), today=TODAY)
     assert len(diags) >= 5
     assert diags == sorted_diagnostics(diags)
     assert [d.sort_key() for d in diags] == sorted(d.sort_key() for d in diags)
 
 
-def test_cli_check_reports_every_problem_at_once(tmp_path):
-    rules = several_mistakes(tmp_path)
+def test_cli_check_reports_every_problem_at_once(make_rules):
+    rules = several_mistakes(make_rules)
     result = CliRunner().invoke(main, ["check", str(rules)])
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
@@ -204,15 +203,15 @@ def test_cli_check_reports_every_problem_at_once(tmp_path):
     assert (unknown["line"], unknown["col"]) == ("19", "20")
 
 
-def test_cli_check_valid_rules(tmp_path):
-    rules = build_rules(tmp_path / "rules")
+def test_cli_check_valid_rules(make_rules):
+    rules = make_rules()
     result = CliRunner().invoke(main, ["check", str(rules)])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Règles valides : 1 clés, 2 filières, 2 sites, 1 PNDS")
 
 
-def test_cli_check_warnings_only_exit_zero(tmp_path):
-    rules = build_rules(tmp_path / "rules")
+def test_cli_check_warnings_only_exit_zero(make_rules):
+    rules = make_rules()
     place(INVALID / "revision-depassee.yaml", rules)
     result = CliRunner().invoke(main, ["check", str(rules)])
     assert result.exit_code == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -69,9 +70,7 @@ THIRD_FILIERE = """\
 
 
 def gappy_rules(make_rules):
-    from conftest import BASE_RULES
-
-    filieres = (BASE_RULES / "filieres.yaml").read_text(encoding="utf-8") + THIRD_FILIERE
+    filieres = (Path(__file__).resolve().parent / "fixtures" / "base" / "filieres.yaml").read_text(encoding="utf-8") + THIRD_FILIERE
     return make_rules({"keys/seconde.yaml": SECOND_KEY.format(due="2027-01-10"), "filieres.yaml": filieres})
 
 

@@ -13,7 +13,7 @@ from orient.cli import main
 from orient.ruleset import load
 from orient.scenarios import run_all, run_scenario
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parent.parent
 
 SCENARIO_FILES = sorted((ROOT / "rules" / "scenarios").glob("*.yaml"))
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from orient.cli import main
 from orient.schema import generate, schema_dir
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parent.parent
 
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+\.schema\.json)$")
 RULE_FILES = sorted((ROOT / "rules").rglob("*.yaml"))

@@ -14,7 +14,7 @@ from ..directory import directory_for
 from ..model import AGE_BANDS
 from ..orientation import NO_DEPARTEMENT, national_resources, regional_resources
 from ..search import Hit, check_query, index_for, search as run_search
-from .forms import departement_choices
+from .forms import choice_pair, departement_choices
 
 bp = Blueprint("diseases", __name__, url_prefix="/maladies")
 
@@ -86,7 +86,7 @@ def detail(pnds_id: str):
     orphanet = [(code, ruleset.orphanet_url(code)) for code in pnds.orpha]
     return render_template(
         "disease.html", pnds=pnds, filieres=filieres, keys=keys, orphanet=orphanet, errors=errors,
-        departements=departement_choices(ruleset), ages=AGE_BANDS,
+        departements=[choice_pair(c) for c in departement_choices(ruleset)], ages=AGE_BANDS,
         selected={"dep": dep_raw if dep_raw in ruleset.departements or dep_raw == NO_DEPARTEMENT else "",
                   "age": age or ""},
         scope=(f"les plus proches de {dep.name} ({dep.code})" if dep else "liste nationale (département non indiqué)"),

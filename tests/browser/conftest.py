@@ -8,6 +8,7 @@ failed test, including the 360 px and JavaScript-less contexts.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
@@ -40,6 +41,7 @@ def live_app():
 
 @pytest.fixture(scope="session")
 def live_server(live_app):
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="orient-live-server", daemon=True)
     thread.start()

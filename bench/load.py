@@ -1,0 +1,416 @@
+"""Load budgets: gunicorn (2 sync workers) under wrk, on 127.0.0.1 only, all in one run.
+
+Run:   .venv/bin/python bench/load.py            (about 2 minutes)
+       .venv/bin/python bench/load.py --quick    (about 25 s: 3 s runs, 10 s soak)
+
+Starts ``gunicorn -w 2`` on a free port of 127.0.0.1 with bench/loadapp.py (the real app,
+CSRF off so that wrk can POST), waits until it answers, then measures in the same run:
+
+  (a) a trivial route of the same app (GET /sante if it exists, else /accessibilite);
+  (b) a journey: wrk cycles GET a question page, POST an answer (303), GET a result page,
+      each with a session cookie prepared up front (age answered; finished journey);
+  (c) resident memory (VmRSS) of each gunicorn worker after the load;
+  (d) a soak on the journey at more connections: socket errors, non-2xx/3xx, 5xx.
+
+Prints figures and PASS/FAIL per budget, then one summary table; exit code 1 if a budget
+fails. wrk and gunicorn share the 2 cores: compare figures within one run (the ratio), not
+with a remembered number. Never run in CI (timing assertions do not belong in tests).
+Also: ``bench/load.py --print-cookie question|result`` prints a ``orient=...`` cookie
+signed with $ORIENT_SECRET_KEY (used by bench/lighthouse.sh).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+sys.path.insert(0, str(ROOT))
+
+HOST = "127.0.0.1"
+WORKERS = 2
+WRK_THREADS = 2
+
+# The journey measured: Raynaud, adult, ending on a referral (centres + map on the result page).
+KEY = "raynaud"
+QUESTION = "necrose"            # first question after the age
+QUESTION_ANSWER = "non"         # POST answer -> 303 to the next question
+FINISHED_ANSWERS = {
+    "age_group": "adulte",
+    "necrose": "non",
+    "crise-renale": "non",
+    "signes-associes": "peau-epaissie",
+    "debut-tardif": "non",
+    "atypique": "",
+    "bilan-fait": "normal",
+    "departement": "13",
+}
+
+BUDGET_RATIO = 0.60
+BUDGET_P99_MS = 25.0
+BUDGET_RSS_MB = 100.0
+
+
+# --- cookies ---------------------------------------------------------------------------------
+
+
+def prepare_cookies(secret_key: str) -> dict[str, str]:
+    """Session cookies signed with ``secret_key``, built through Flask's test client:
+    ``question`` (age answered: the question page renders), ``result`` (a finished journey
+    with a département: the orientation renders). Valid on any server sharing the key."""
+    from orient.web import create_app
+
+    app = create_app({"SECRET_KEY": secret_key, "TESTING": True, "WTF_CSRF_ENABLED": False})
+    client = app.test_client()
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+
+    def current() -> str:
+        cookie = client.get_cookie(cookie_name)
+        assert cookie is not None, "no session cookie set"
+        return f"{cookie_name}={cookie.value}"
+
+    response = client.post(f"/cle/{KEY}/q/age_group", data={"answer": FINISHED_ANSWERS["age_group"]})
+    assert response.status_code == 303, response.status_code
+    cookies = {"question": current()}
+    location = response.headers["Location"]
+    for _ in range(20):
+        if location.endswith(("/verifier", "/orientation")):
+            break
+        step = location.rstrip("/").split("/")[-1]
+        response = client.post(location, data={"answer": FINISHED_ANSWERS[step]})
+        assert response.status_code == 303, (location, response.status_code)
+        location = response.headers["Location"]
+    assert client.get(f"/cle/{KEY}/orientation").status_code == 200
+    cookies["result"] = current()
+    return cookies
+
+
+# --- server ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def get(url: str, cookie: str | None = None, data: bytes | None = None) -> int:
+    request = urllib.request.Request(url, data=data, headers={"Cookie": cookie} if cookie else {})
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+class Server:
+    def __init__(self, secret_key: str, log: Path):
+        self.port = free_port()
+        self.base = f"http://{HOST}:{self.port}"
+        env = {**os.environ, "ORIENT_SECRET_KEY": secret_key, "ORIENT_LOAD_TEST": "1"}
+        self.log = log
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k", "sync", "-b", f"{HOST}:{self.port}",
+             "--backlog", "2048", "--log-level", "warning", "--pythonpath", str(BENCH), "loadapp:app"],
+            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited ({self.proc.returncode}):\n{self.log.read_text()[-2000:]}")
+            try:
+                if get(self.base + "/") == 200 and len(self.worker_pids()) == WORKERS:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn not ready after {timeout:.0f} s:\n{self.log.read_text()[-2000:]}")
+
+    def worker_pids(self) -> list[int]:
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == self.proc.pid:
+                pids.append(int(entry.name))
+        return sorted(pids)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()  # by PID: the master, which stops its workers
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# --- wrk -------------------------------------------------------------------------------------
+
+LUA_COMMON = r"""
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function response(status, headers, body)
+  if status >= 500 then s5 = s5 + 1
+  elseif status >= 400 then s4 = s4 + 1
+  elseif status >= 300 then s3 = s3 + 1
+  elseif status >= 200 then s2 = s2 + 1
+  else other = other + 1 end
+end
+function done(summary, latency, requests)
+  local c = {s2 = 0, s3 = 0, s4 = 0, s5 = 0, other = 0}
+  for _, t in ipairs(threads) do
+    for k, _ in pairs(c) do c[k] = c[k] + (t:get(k) or 0) end
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'ORIENT_JSON {"requests":%.0f,"duration_us":%.0f,"bytes":%.0f,"connect":%.0f,"read":%.0f,' ..
+    '"write":%.0f,"status":%.0f,"timeout":%.0f,"p50":%.0f,"p90":%.0f,"p99":%.0f,"max":%.0f,' ..
+    '"s2":%.0f,"s3":%.0f,"s4":%.0f,"s5":%.0f,"other":%.0f}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status,
+    e.timeout, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    c.s2, c.s3, c.s4, c.s5, c.other))
+end
+"""
+
+LUA_TRIVIAL = r"""
+function init(args) s2, s3, s4, s5, other = 0, 0, 0, 0, 0 end
+""" + LUA_COMMON
+
+LUA_JOURNEY = r"""
+local reqs, n = {}, 0
+function init(args)
+  s2, s3, s4, s5, other = 0, 0, 0, 0, 0
+  reqs[1] = wrk.format("GET", QUESTION_PATH, {["Cookie"] = COOKIE_QUESTION})
+  reqs[2] = wrk.format("POST", QUESTION_PATH, {["Cookie"] = COOKIE_QUESTION,
+    ["Content-Type"] = "application/x-www-form-urlencoded"}, POST_BODY)
+  reqs[3] = wrk.format("GET", RESULT_PATH, {["Cookie"] = COOKIE_RESULT})
+end
+function request()
+  n = n % #reqs + 1
+  return reqs[n]
+end
+""" + LUA_COMMON
+
+
+def ensure_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk:
+        return wrk
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        print("wrk missing: apt-get install -y wrk", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, timeout=300,
+                       stdout=subprocess.DEVNULL)
+        wrk = shutil.which("wrk")
+    if not wrk:
+        sys.exit("wrk is required (Debian: apt-get install -y wrk)")
+    return wrk
+
+
+def run_wrk(wrk: str, script: Path, url: str, connections: int, seconds: int) -> dict:
+    cmd = [wrk, f"-t{min(WRK_THREADS, connections)}", f"-c{connections}", f"-d{seconds}s",
+           "--timeout", "5s", "-s", str(script), url]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("ORIENT_JSON ")]
+    if out.returncode != 0 or not lines:
+        raise RuntimeError(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+    result = json.loads(lines[-1].removeprefix("ORIENT_JSON "))
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["socket_errors"] = sum(result[k] for k in ("connect", "read", "write", "timeout"))
+    # wrk's own lines, kept for the record (the same counts as above)
+    result["wrk_lines"] = [line.strip() for line in out.stdout.splitlines()
+                           if "Non-2xx" in line or "Socket errors" in line]
+    return result
+
+
+def lua_string(value: str) -> str:
+    return json.dumps(value)  # ASCII cookie/path values: a JSON string is a valid Lua string
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 s runs and a 10 s soak")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--soak-connections", type=int, default=64)
+    parser.add_argument("--print-cookie", choices=("question", "result"),
+                        help="print a session cookie signed with $ORIENT_SECRET_KEY, and exit")
+    args = parser.parse_args()
+
+    if args.print_cookie:
+        key = os.environ.get("ORIENT_SECRET_KEY")
+        if not key:
+            sys.exit("ORIENT_SECRET_KEY is not set")
+        print(prepare_cookies(key)[args.print_cookie])
+        return 0
+
+    run_s, soak_s = (3, 10) if args.quick else (10, 60)
+    wrk = ensure_wrk()
+    secret_key = os.environ.get("ORIENT_SECRET_KEY") or secrets.token_hex(32)
+
+    def on_signal(signum, frame):
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+
+    rows: list[tuple[str, str, str, str]] = []
+    failed = False
+
+    def budget(name: str, value: str, limit: str, ok: bool) -> None:
+        nonlocal failed
+        failed |= not ok
+        rows.append((name, value, limit, "PASS" if ok else "FAIL"))
+        print(f"  budget {name}: {value} (budget {limit}): {'PASS' if ok else 'FAIL'}", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="orient-load-") as tmp:
+        tmpdir = Path(tmp)
+        server = Server(secret_key, tmpdir / "gunicorn.log")
+        try:
+            t0 = time.monotonic()
+            cookies = prepare_cookies(secret_key)
+            server.wait_ready()
+            workers = server.worker_pids()
+            print(f"gunicorn {WORKERS} sync workers on {server.base} (master {server.proc.pid}, workers "
+                  f"{workers}), ready in {time.monotonic() - t0:.1f} s; {os.cpu_count()} CPUs shared with wrk")
+
+            trivial = "/sante" if get(server.base + "/sante") == 200 else "/accessibilite"
+            question_path = f"/cle/{KEY}/q/{QUESTION}"
+            result_path = f"/cle/{KEY}/orientation"
+            checks = {
+                f"GET {question_path}": get(server.base + question_path, cookies["question"]),
+                f"POST {question_path}": get(server.base + question_path, cookies["question"],
+                                             f"answer={QUESTION_ANSWER}".encode()),
+                f"GET {result_path}": get(server.base + result_path, cookies["result"]),
+            }
+            print(f"trivial route: {trivial}; journey pre-check: "
+                  + ", ".join(f"{k} -> {v}" for k, v in checks.items()))
+            if list(checks.values()) != [200, 303, 200]:
+                raise RuntimeError("the journey does not behave as expected (cookies refused?)")
+
+            trivial_lua = tmpdir / "trivial.lua"
+            trivial_lua.write_text(LUA_TRIVIAL)
+            journey_lua = tmpdir / "journey.lua"
+            journey_lua.write_text(
+                f"QUESTION_PATH = {lua_string(question_path)}\nRESULT_PATH = {lua_string(result_path)}\n"
+                f"COOKIE_QUESTION = {lua_string(cookies['question'])}\n"
+                f"COOKIE_RESULT = {lua_string(cookies['result'])}\n"
+                f"POST_BODY = {lua_string('answer=' + QUESTION_ANSWER)}\n" + LUA_JOURNEY)
+
+            # warm-up (templates compiled, caches filled in both workers), not reported
+            run_wrk(wrk, trivial_lua, server.base + trivial, 4, 2)
+            run_wrk(wrk, journey_lua, server.base + "/", 4, 2)
+
+            c = args.connections
+            results = {}
+            runs = [("trivial", trivial_lua, trivial, c), ("journey", journey_lua, "/", c)]
+            if trivial != "/accessibilite":  # a trivial HTML page too, for the record
+                runs.insert(1, ("html", trivial_lua, "/accessibilite", c))
+            runs.append(("journey-service", journey_lua, "/", WORKERS))  # one connection per worker: no queueing
+            for name, script, path, conns in runs:
+                r = run_wrk(wrk, script, server.base + path, conns, run_s)
+                results[name] = r
+                print(f"{name:15} {path:15} {conns:2} conn, {run_s} s: {r['rps']:6.0f} req/s  p50 {r['p50'] / 1000:6.2f} ms  "
+                      f"p90 {r['p90'] / 1000:6.2f} ms  p99 {r['p99'] / 1000:6.2f} ms  max {r['max'] / 1000:6.1f} ms  "
+                      f"(2xx {r['s2']}, 3xx {r['s3']}, 4xx {r['s4']}, 5xx {r['s5']}, socket errors "
+                      f"{r['socket_errors']})", flush=True)
+            tr, jr, js = results["trivial"], results["journey"], results["journey-service"]
+            rows.append((f"trivial GET {trivial}: req/s, p50 / p99 ({c} conn)",
+                         f"{tr['rps']:.0f}, {tr['p50'] / 1000:.1f} / {tr['p99'] / 1000:.1f} ms", "—", "info"))
+            if "html" in results:
+                hr = results["html"]
+                rows.append((f"trivial HTML GET /accessibilite: req/s, p50 / p99 ({c} conn)",
+                             f"{hr['rps']:.0f}, {hr['p50'] / 1000:.1f} / {hr['p99'] / 1000:.1f} ms", "—", "info"))
+            rows.append((f"journey (GET q, POST, GET result): req/s, p50 / p99 ({c} conn)",
+                         f"{jr['rps']:.0f}, {jr['p50'] / 1000:.1f} / {jr['p99'] / 1000:.1f} ms", "—", "info"))
+            rows.append((f"journey at {WORKERS} conn (no queueing): req/s, p50 / p99",
+                         f"{js['rps']:.0f}, {js['p50'] / 1000:.1f} / {js['p99'] / 1000:.1f} ms", "—", "info"))
+            total = jr["s2"] + jr["s3"] + jr["s4"] + jr["s5"] + jr["other"]
+            share_303 = jr["s3"] / total if total else 0.0
+            budget("journey shape (1 in 3 is a 303, no 4xx/5xx)", f"{share_303:.3f}, {jr['s4'] + jr['s5']}",
+                   "1/3±.01, 0", abs(share_303 - 1 / 3) <= 0.01 and jr["s4"] + jr["s5"] == 0)
+            ratio = jr["rps"] / tr["rps"]
+            budget(f"ratio journey / {trivial} req/s", f"{ratio:.2f}", f"≥ {BUDGET_RATIO:.2f}", ratio >= BUDGET_RATIO)
+            if "html" in results:
+                rows.append(("ratio journey / /accessibilite req/s", f"{jr['rps'] / results['html']['rps']:.2f}",
+                             "—", "info"))
+            budget(f"journey p99 at {c} connections", f"{jr['p99'] / 1000:.1f} ms", f"< {BUDGET_P99_MS:.0f} ms",
+                   jr["p99"] / 1000 < BUDGET_P99_MS)
+
+            rss = {pid: rss_mb(pid) for pid in server.worker_pids()}
+            print("worker VmRSS after load: " + ", ".join(f"{pid}: {mb:.1f} MB" for pid, mb in rss.items())
+                  + f" (master {rss_mb(server.proc.pid):.1f} MB)")
+            budget("VmRSS per worker (max)", f"{max(rss.values()):.1f} MB", f"< {BUDGET_RSS_MB:.0f} MB",
+                   bool(rss) and max(rss.values()) < BUDGET_RSS_MB)
+
+            s = run_wrk(wrk, journey_lua, server.base + "/", args.soak_connections, soak_s)
+            print(f"soak journey {args.soak_connections} conn, {soak_s} s: {s['rps']:.0f} req/s, "
+                  f"p99 {s['p99'] / 1000:.1f} ms, max {s['max'] / 1000:.1f} ms, {s['requests']} requests; "
+                  f"wrk: {'; '.join(s['wrk_lines']) or 'no Non-2xx/3xx line, no socket errors line'}")
+            rows.append((f"soak req/s, p99 ({args.soak_connections} conn, {soak_s} s)",
+                         f"{s['rps']:.0f}, {s['p99'] / 1000:.1f} ms", "—", "info"))
+            budget("soak socket errors (connect/read/write/timeout)",
+                   f"{s['socket_errors']} ({s['connect']}/{s['read']}/{s['write']}/{s['timeout']})", "0",
+                   s["socket_errors"] == 0)
+            budget("soak non-2xx/3xx responses", str(s["status"]), "0", s["status"] == 0)
+            budget("soak 5xx responses", str(s["s5"]), "0", s["s5"] == 0)
+            rss_after = {pid: rss_mb(pid) for pid in server.worker_pids()}
+            rows.append(("VmRSS per worker after soak (max)", f"{max(rss_after.values()):.1f} MB", "—", "info"))
+            if server.proc.poll() is not None:
+                budget("gunicorn alive after soak", "exited", "alive", False)
+            log = server.log.read_text(errors="replace")
+            if "Traceback" in log or "WORKER TIMEOUT" in log:
+                budget("gunicorn log clean", "tracebacks/timeouts", "clean", False)
+                print(log[-3000:])
+        finally:
+            server.stop()
+
+    width = max(len(r[0]) for r in rows)
+    vwidth = max(len(r[1]) for r in rows)
+    print(f"\nSummary ({time.strftime('%Y-%m-%d')}, {'quick' if args.quick else 'full'}: {run_s} s runs, "
+          f"{soak_s} s soak; gunicorn {WORKERS} sync workers, wrk -t{WRK_THREADS}, {os.cpu_count()} CPUs shared)")
+    bwidth = max(len(r[2]) for r in rows + [("", "", "budget", "")])
+    print(f"| {'measure'.ljust(width)} | {'value'.ljust(vwidth)} | {'budget'.ljust(bwidth)} | result |")
+    print(f"|{'-' * (width + 2)}|{'-' * (vwidth + 2)}|{'-' * (bwidth + 2)}|--------|")
+    for name, value, limit, result in rows:
+        print(f"| {name.ljust(width)} | {value.ljust(vwidth)} | {limit.ljust(bwidth)} | {result.ljust(6)} |")
+    print(f"\nload budgets: {'FAIL' if failed else 'PASS'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
