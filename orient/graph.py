@@ -48,7 +48,6 @@ URGENCY_COLOURS: dict[str, str] = {
 INK = "#1b1b1b"
 MUTED = "#4a4a4a"  # 8.9:1 on white
 LINE = "#767676"   # box outlines: 4.5:1 on white, visible on a projector
-SOFT = "#f3f4f6"
 
 SHORT_QUESTION = 48  # characters of a question's text quoted inside a condition
 

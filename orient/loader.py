@@ -92,8 +92,17 @@ def read_document(path: Path, display: str) -> Document:
         diags.append(Diagnostic(display, line, col, "erreur", "YAML_SYNTAXE",
                                 f"YAML invalide : {_french_yaml_problem(problem)}{hint}"))
         return Document(path, smap, None, diags)
+    except yaml.reader.ReaderError as exc:
+        # A control character or invalid code point: point at it, in French, on one line.
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        diags.append(Diagnostic(display, line, col, "erreur", "YAML_SYNTAXE",
+                                f"caractère interdit (code U+{exc.character if isinstance(exc.character, int) else ord(exc.character):04X}) : "
+                                "retirez ce caractère de contrôle invisible"))
+        return Document(path, smap, None, diags)
     except yaml.YAMLError as exc:
-        diags.append(Diagnostic(display, 1, 1, "erreur", "YAML_SYNTAXE", f"YAML invalide : {exc}"))
+        message = " ".join(str(exc).split())
+        diags.append(Diagnostic(display, 1, 1, "erreur", "YAML_SYNTAXE", f"YAML invalide : {message}"))
         return Document(path, smap, None, diags)
     if node is None:
         diags.append(Diagnostic(display, 1, 1, "erreur", "FICHIER_VIDE", "fichier vide"))

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from orient.diagnostics import Diagnostic
@@ -34,6 +34,9 @@ KEY = "raynaud"
 FUZZ = settings(deadline=None, max_examples=60, derandomize=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 FUZZ_WIDE = settings(FUZZ, max_examples=80)
+# Loading rules costs ~50-100 ms: no shrinking there (it could run for minutes on a failure;
+# the failing example, at most 4 mutations, is printed as found).
+FUZZ_RULES = settings(FUZZ, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 # --- (a) mutated rule files ------------------------------------------------------------------
 
@@ -107,7 +110,7 @@ def test_mini_rules_are_valid(mini_rules):
     assert isinstance(ruleset, RuleSet) and not [d for d in diags if d.is_error]
 
 
-@FUZZ
+@FUZZ_RULES
 @given(name=st.sampled_from(MUTABLE), ops=st.lists(mutation, min_size=1, max_size=4))
 def test_mutated_rules_never_raise(mini_rules, name, ops):
     path = mini_rules / name

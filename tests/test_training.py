@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from orient.model import AGE_QUESTION, URGENCY_LABELS
 from orient.web import create_app
@@ -424,9 +426,6 @@ def test_training_pages_load_nothing_remote(client):
 
 
 # --- never a 500 -----------------------------------------------------------------------------------------
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 TOKENS = st.sampled_from(["age_group", "adulte", "necrose", "crise-renale", "signes-associes", "oui", "non",
                           "nsp", "doigts-boudines", "dyspnee", ":", ";", "+", " ", ",", "1.5", "2A", "é", "%"])

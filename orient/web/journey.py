@@ -44,8 +44,9 @@ def read(ruleset: RuleSet, key: Key) -> Journey:
                 answers[qid] = engine.normalise(question, value, ruleset.departements)
             except engine.InvalidAnswer:
                 continue
-    age = session.get("age")
-    dep = session.get("dep")
+    # The cookie is signed but its shape is still checked: never trust a type.
+    age = session.get("age") if isinstance(session.get("age"), str) else None
+    dep = session.get("dep") if isinstance(session.get("dep"), str) else None
     return Journey(
         key, answers,
         age if age in AGE_BANDS else None,

@@ -272,7 +272,7 @@ def case(scenario_id: str):
 
     return render_template(
         "training_case.html", case=found, key=key, scenario=scenario, number=number, total=total, why=why,
-        asked=asked(ruleset, key, answers, given), question=question, finished=current.state.finished,
+        asked=asked(ruleset, key, answers, given), question=question,
         now=now, moved=moved, o=_orientation(ruleset, current) if number == total else None,
         link=link, replay=replay_url(key, full), urgency_labels=URGENCY_LABELS, expected=found.outcome)
 

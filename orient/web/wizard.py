@@ -202,7 +202,7 @@ def orientation(key_id: str):
         return redirect_response
     map_svg = None
     if result.centres:
-        dep = session.get("dep") if session.get("dep") in _ruleset().departements else None
+        dep = journeys.read(_ruleset(), result.key).departement
         map_svg = Markup(francemap.render(_ruleset(), [s.centre for s in result.centres],
                                           title="Centres suggérés et département du patient",
                                           patient_departement=dep))

@@ -35,8 +35,11 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def live_app():
-    """The real app on the shipped rules, CSRF on: the browser sends the tokens itself."""
-    return create_app({"SECRET_KEY": "test", "RULES_DIR": str(ROOT / "rules")})
+    """The real app on the shipped rules, CSRF on: the browser sends the tokens itself.
+    Static files get a max-age so Chromium does not revalidate orient.css and orient.js on
+    every page (two requests fewer per step: about half the run time)."""
+    return create_app({"SECRET_KEY": "test", "RULES_DIR": str(ROOT / "rules"),
+                       "SEND_FILE_MAX_AGE_DEFAULT": 3600})
 
 
 @pytest.fixture(scope="session")
