@@ -98,6 +98,33 @@ def prepare_cookies(secret_key: str) -> dict[str, str]:
     return cookies
 
 
+def cpu_per_request(secret_key: str, cookies: dict[str, str], trivial: str, n: int = 60) -> dict[str, float]:
+    """Median CPU time (ms) of each request in-process (test client, no server, no wrk): the
+    cost the app adds, nearly independent of what else runs on the machine."""
+    from orient.web import create_app
+
+    app = create_app({"SECRET_KEY": secret_key, "TESTING": True, "WTF_CSRF_ENABLED": False})
+    client = app.test_client(use_cookies=False)
+    requests = {
+        f"GET {trivial}": ("GET", trivial, None, None),
+        f"GET /cle/{KEY}/q/{QUESTION}": ("GET", f"/cle/{KEY}/q/{QUESTION}", cookies["question"], None),
+        f"POST /cle/{KEY}/q/{QUESTION}": ("POST", f"/cle/{KEY}/q/{QUESTION}", cookies["question"],
+                                           {"answer": QUESTION_ANSWER}),
+        f"GET /cle/{KEY}/orientation": ("GET", f"/cle/{KEY}/orientation", cookies["result"], None),
+    }
+    medians = {}
+    for name, (method, path, cookie, data) in requests.items():
+        headers = {"Cookie": cookie} if cookie else {}
+        times = []
+        for i in range(n + 5):
+            t0 = time.process_time()
+            client.open(path, method=method, headers=headers, data=data)
+            if i >= 5:
+                times.append((time.process_time() - t0) * 1000)
+        medians[name] = sorted(times)[len(times) // 2]
+    return medians
+
+
 # --- server ----------------------------------------------------------------------------------
 
 
@@ -168,6 +195,14 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+def loadavg() -> str:
+    """The 1-minute load average: above ~2 on 2 cores, other processes skew the figures."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
 
 
 def rss_mb(pid: int) -> float:
@@ -302,6 +337,7 @@ def main() -> int:
         server = Server(secret_key, tmpdir / "gunicorn.log")
         try:
             t0 = time.monotonic()
+            load_before = loadavg()
             cookies = prepare_cookies(secret_key)
             server.wait_ready()
             workers = server.worker_pids()
@@ -321,6 +357,14 @@ def main() -> int:
                   + ", ".join(f"{k} -> {v}" for k, v in checks.items()))
             if list(checks.values()) != [200, 303, 200]:
                 raise RuntimeError("the journey does not behave as expected (cookies refused?)")
+
+            cpu = cpu_per_request(secret_key, cookies, trivial)
+            journey_cpu = sum(v for k, v in cpu.items() if k != f"GET {trivial}") / 3
+            print("CPU per request in-process (median): " + ", ".join(f"{k} {v:.2f} ms" for k, v in cpu.items())
+                  + f"; journey mean {journey_cpu:.2f} ms, so the CPU-bound ceiling of the ratio is about "
+                  f"{cpu[f'GET {trivial}'] / journey_cpu:.2f} (+ per-request server overhead)")
+            rows.append(("CPU per request in-process: trivial / journey mean",
+                         f"{cpu[f'GET {trivial}']:.2f} / {journey_cpu:.2f} ms", "—", "info"))
 
             trivial_lua = tmpdir / "trivial.lua"
             trivial_lua.write_text(LUA_TRIVIAL)
@@ -399,8 +443,12 @@ def main() -> int:
         finally:
             server.stop()
 
+    rows.append(("load average (1 min) before / after", f"{load_before} / {loadavg()}", "—", "info"))
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
+    if float(load_before if load_before != "?" else 0) > 2 * (os.cpu_count() or 1):
+        print(f"\nwarning: load average {load_before} before the run: other processes share the CPU, "
+              "the latencies are inflated (compare ratios within a run)")
     print(f"\nSummary ({time.strftime('%Y-%m-%d')}, {'quick' if args.quick else 'full'}: {run_s} s runs, "
           f"{soak_s} s soak; gunicorn {WORKERS} sync workers, wrk -t{WRK_THREADS}, {os.cpu_count()} CPUs shared)")
     bwidth = max(len(r[2]) for r in rows + [("", "", "budget", "")])

@@ -60,6 +60,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("ORIENT_SECURE_COOKIES") == "1",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=2),
+        # Re-signing an unchanged cookie on every GET costs CPU and buys nothing: the cookie
+        # is re-issued whenever an answer changes.
+        SESSION_REFRESH_EACH_REQUEST=False,
         MAX_CONTENT_LENGTH=16 * 1024,
         WTF_CSRF_TIME_LIMIT=2 * 3600,
         WTF_CSRF_SSL_STRICT=False,  # same-origin is enforced by SameSite and the CSP form-action

@@ -153,3 +153,21 @@ def scenario_of_kind(kind: str, key_id: str | None = None) -> tuple[str, str]:
         if k == key_id:
             return k, s
     return picked[0]
+
+
+NARROW = {"width": 360, "height": 740}
+
+
+def assert_no_horizontal_scroll(page: Page, label: str, width: int = NARROW["width"]) -> None:
+    """At ``width`` CSS pixels the page must not scroll sideways; name the culprits if it does."""
+    if page.viewport_size != {"width": width, "height": NARROW["height"]}:
+        page.set_viewport_size({"width": width, "height": NARROW["height"]})
+    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+    if scroll_width > width:
+        wide = page.evaluate("""w => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > w + 0.5)
+            .slice(-6).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                 + (typeof e.className === 'string' && e.className ? '.' + e.className.split(' ').join('.') : '')
+                 + ' (' + Math.round(e.getBoundingClientRect().right) + ' px)')""", width)
+        pytest.fail(f"{label} : défilement horizontal à {width} px (scrollWidth {scroll_width}) ; "
+                    f"éléments qui dépassent : {wide}", pytrace=False)

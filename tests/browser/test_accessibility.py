@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_journey import (RULES, assert_no_axe_violations, axe_violations, scenario_answers,
+from browser_journey import (RULES, assert_no_axe_violations, assert_no_horizontal_scroll, axe_violations, scenario_answers,
                              scenario_of_kind, submit, walk_to_result)
 
 pytestmark = pytest.mark.browser
@@ -54,6 +53,7 @@ def test_fixed_page(page, path):
     else:
         assert response.ok, response.status
     assert_no_axe_violations(page, path)
+    assert_no_horizontal_scroll(page, path)
 
 
 def test_question_pages_with_and_without_error(page):
@@ -92,6 +92,7 @@ def test_departement_check_result_and_print_pages(page):
         ("version imprimable", lambda: page.goto(f"/cle/{key_id}/imprimer")),
     ]
     audit_all(page, steps)
+    assert_no_horizontal_scroll(page, "version imprimable (adresser, 13)")
 
 
 @pytest.mark.parametrize("kind", ["urgent", "not-suggestive"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_journey import (RULES, answer_question, outcome_for, path_of, scenario_answers, scenario_of_kind, submit,
-                             walk_to_result)
+from browser_journey import (NARROW, RULES, answer_question, assert_no_horizontal_scroll, outcome_for, path_of,
+                             scenario_answers, scenario_of_kind, submit, walk_to_result)
 
 pytestmark = pytest.mark.browser
 
@@ -166,22 +166,17 @@ def test_back_and_refresh_mid_journey(page):
 
 @pytest.mark.parametrize("where", ["accueil", "question", "orientation"])
 def test_usable_at_360px(new_context, where):
-    context = new_context(viewport={"width": 360, "height": 740})
-    page = context.new_page()
+    page = new_context(viewport=NARROW).new_page()
     if where == "accueil":
         page.goto("/")
     elif where == "question":
         key_id, scenario_id = scenario_of_kind("not-suggestive", KEY)
         answers = scenario_answers(key_id, scenario_id)
         page.goto(f"/cle/{key_id}/suite")
+        assert_no_horizontal_scroll(page, "question (âge)")
         answer_question(page, key_id, "age_group", answers["age_group"])
     else:
         key_id, scenario_id = scenario_of_kind("referral", KEY)
         walk_to_result(page, key_id, scenario_answers(key_id, scenario_id), "13")
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    if width > 360:
-        wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
-            .filter(e => e.getBoundingClientRect().right > 360.5)
-            .slice(0, 8).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
-                 + ' ' + Math.round(e.getBoundingClientRect().right) + 'px')""")
-        pytest.fail(f"{where} : défilement horizontal à 360 px (scrollWidth {width}) ; trop larges : {wide}")
+        expect(page.locator(".centre").first).to_be_visible()  # the widest content: centre cards
+    assert_no_horizontal_scroll(page, f"{where} ({page.url})")

@@ -1,4 +1,4 @@
-"""axe-core (WCAG 2.1 A/AA) on every other HTML page of the app: each GET route without
+"""axe-core (WCAG 2.1 A/AA), and no sideways scrolling at 360 px, on every other HTML page of the app: each GET route without
 parameters, each parameterised route outside the wizard with a sample value from the rules
 (/annuaire, /maladies, /formation and whatever comes next), and a few filtered views.
 
@@ -13,7 +13,7 @@ import warnings
 import pytest
 from werkzeug.routing import BuildError
 
-from browser_journey import ROOT, RULES, assert_no_axe_violations
+from browser_journey import ROOT, RULES, assert_no_axe_violations, assert_no_horizontal_scroll
 
 pytestmark = pytest.mark.browser
 
@@ -91,6 +91,7 @@ def test_section_page(page, endpoint, url):
     response = page.goto(url)
     assert response is not None and response.status < 500, (url, response and response.status)
     assert_no_axe_violations(page, f"{endpoint} {url}")
+    assert_no_horizontal_scroll(page, f"{endpoint} {url}")
 
 
 def test_sections_are_swept():
