@@ -161,6 +161,90 @@ def graph_command(key_id: str, output: Path, rules_dir: Path | None) -> None:
     click.echo(f"écrit {output}")
 
 
+def _parse_reponse(text: str) -> dict[str, object]:
+    """'qid=val;qid2=a,b' -> {"qid": "val", "qid2": "a,b"} (multiple choices are split later)."""
+    answers: dict[str, object] = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        qid, sep, value = part.partition("=")
+        if not sep or not qid.strip():
+            raise click.BadParameter(f"« {part} » : attendu question=valeur", param_hint="--reponse")
+        answers[qid.strip()] = value.strip()
+    return answers
+
+
+@main.command("export-fhir", help="Exporte une clé en Questionnaire FHIR R4 (SDC), ou, avec --reponse, un "
+                                  "parcours terminé en QuestionnaireResponse.")
+@click.argument("key_id", metavar="CLE")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Fichier JSON à écrire (défaut : sortie standard).")
+@click.option("--reponse", "reponse", default=None, metavar="'q=val;q2=a,b'",
+              help="Réponses du parcours (age_group=adulte;necrose=non;signes=a,b;departement=13).")
+@click.option("--base", default=None, help="Base des URL canoniques (défaut : $ORIENT_FHIR_BASE, sinon un "
+                                           "substitut en .invalid).")
+@RULES_OPTION
+def export_fhir_command(key_id: str, output: Path | None, reponse: str | None, base: str | None,
+                        rules_dir: Path | None) -> None:
+    import os
+
+    from . import engine, fhir
+    from .model import AGE_BANDS, AGE_QUESTION_ID
+    from .orientation import NO_DEPARTEMENT
+
+    ruleset = _load_or_exit(_rules_dir(rules_dir))
+    key = ruleset.keys.get(key_id)
+    if key is None:
+        from .diagnostics import suggest
+
+        hint = suggest(key_id, list(ruleset.keys))
+        click.echo(f"Clé « {key_id} » inconnue." + (f" Vouliez-vous dire « {hint} » ?" if hint else ""), err=True)
+        sys.exit(1)
+    base = base or os.environ.get("ORIENT_FHIR_BASE") or fhir.DEFAULT_BASE
+    if reponse is None:
+        resource = fhir.questionnaire(key, ruleset, base=base)
+    else:
+        raw = _parse_reponse(reponse)
+        age = raw.pop(AGE_QUESTION_ID, None)
+        departement = raw.pop(fhir.DEPARTEMENT_ITEM, None)
+        if departement is None and key.question("departement") is None:
+            departement = raw.pop("departement", None)
+        problems = []
+        if age not in AGE_BANDS:
+            problems.append(f"age_group : tranche d'âge attendue ({', '.join(AGE_BANDS)})")
+        if departement is not None and departement != NO_DEPARTEMENT and departement not in ruleset.departements:
+            problems.append(f"departement : code inconnu « {departement} »")
+        answers: dict[str, engine.Value] = {}
+        for qid, value in raw.items():
+            question = key.question(qid)
+            if question is None:
+                problems.append(f"{qid} : question inconnue dans la clé « {key.id} »")
+                continue
+            if question.kind == "multiple":
+                value = [v for v in str(value).split(",") if v]
+            try:
+                answers[qid] = engine.normalise(question, value, ruleset.departements)
+            except engine.InvalidAnswer as exc:
+                problems.append(f"{qid} : {exc.message}")
+        if problems:
+            for problem in problems:
+                click.echo(problem, err=True)
+            sys.exit(1)
+        state = engine.walk(key, {**answers, AGE_QUESTION_ID: age})
+        if not state.finished:
+            nxt = state.next_question.id if state.next_question else "?"
+            click.echo(f"Parcours inachevé : la question « {nxt} » attend une réponse.", err=True)
+            sys.exit(1)
+        for qid in state.dropped:
+            if qid != AGE_QUESTION_ID:
+                click.echo(f"réponse hors parcours ignorée : {qid}", err=True)
+        resource = fhir.questionnaire_response(state, ruleset, age_group=age, departement=departement, base=base)
+    text = json.dumps(resource, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"écrit {output}", err=True)
+
+
 @main.command("serve", help="Lance l'application (serveur WSGI waitress, prêt pour la production).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

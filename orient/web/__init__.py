@@ -85,7 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from . import diseases, directory_views, operations, pages, training, wizard
+    from . import api, directory_views, diseases, operations, pages, training, wizard
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(wizard.bp)
@@ -94,6 +94,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     operations.install_access_log(app)
     app.register_blueprint(training.bp)
     app.register_blueprint(diseases.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # read-only, stateless JSON: no session, no cookie to protect
     app.jinja_env.globals["url_rules"] = frozenset(app.view_functions)
 
     app.jinja_env.filters["date_fr"] = french_date

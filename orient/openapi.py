@@ -1,0 +1,274 @@
+"""The OpenAPI 3.1 description of /api/v1, built from the loaded rules.
+
+Hand-written (the API is small), with two things taken from elsewhere so they cannot
+drift: the ``Condition`` and ``Source`` schemas come from the pydantic model, and the
+enumerations (key ids, filières, regions, départements, site types, age groups) come
+from the RuleSet being served. ``tests/test_api.py`` checks that every /api/v1 route is
+documented and every documented path exists, and runs schemathesis against it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from .model import (
+    AGE_BANDS,
+    Action,
+    Condition,
+    POPULATION_LABELS,
+    QuestionKind,
+    ResourceKind,
+    SITE_TYPE_LABELS,
+    SYSTEM_LABELS,
+    Source,
+    Urgency,
+)
+from .ruleset import RuleSet
+
+REF = "#/components/schemas/{model}"
+ERROR_CODES = (
+    "CLE_INCONNUE", "QUESTION_INCONNUE", "REPONSE_INVALIDE", "REQUETE_INVALIDE", "PARCOURS_INCOMPLET",
+    "NON_TROUVE", "METHODE_NON_PERMISE", "REQUETE_TROP_VOLUMINEUSE", "TYPE_NON_PRIS_EN_CHARGE",
+)
+
+
+def _literal_values(literal) -> list[str]:
+    return list(literal.__args__)
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": REF.format(model=name)}
+
+
+def _nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _string(**extra) -> dict:
+    return {"type": "string", **extra}
+
+
+def _array(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None, **extra) -> dict:
+    return {"type": "object", "properties": properties,
+            "required": list(properties) if required is None else required, **extra}
+
+
+def _model_schemas() -> dict[str, Any]:
+    """Condition (and its parts) and Source, as pydantic generates them."""
+    out: dict[str, Any] = {}
+    for name, adapter in (("Condition", TypeAdapter(Condition)), ("Source", TypeAdapter(Source))):
+        schema = adapter.json_schema(ref_template=REF, mode="serialization")
+        out.update(schema.pop("$defs", {}))
+        out.setdefault(name, schema)
+    return out
+
+
+def _error_response(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+ERRORS = {
+    "400": _error_response("Requête ou réponse invalide (code REQUETE_INVALIDE, REPONSE_INVALIDE, QUESTION_INCONNUE, "
+                           "PARCOURS_INCOMPLET)."),
+    "404": _error_response("Clé inconnue (CLE_INCONNUE)."),
+    "413": _error_response("Corps trop volumineux (REQUETE_TROP_VOLUMINEUSE, 16 Kio au plus)."),
+    "415": _error_response("Corps qui n'est pas du JSON (TYPE_NON_PRIS_EN_CHARGE)."),
+}
+
+
+def _ok(schema_name: str, description: str, media: str = "application/json") -> dict:
+    return {"description": description, "content": {media: {"schema": _ref(schema_name)}}}
+
+
+def build_document(ruleset: RuleSet) -> dict[str, Any]:
+    key_ids = list(ruleset.keys)
+    deps = sorted(ruleset.departements, key=lambda c: (len(c) > 2, c))
+    key_param = {"name": "key_id", "in": "path", "required": True, "description": "Identifiant de la clé (signe d'appel).",
+                 "schema": _string(enum=key_ids)}
+
+    def query(name: str, description: str, values: list[str] | None = None, required: bool = False, **schema) -> dict:
+        return {"name": name, "in": "query", "required": required, "description": description,
+                "schema": _string(**({"enum": values} if values is not None else {}), **schema)}
+
+    answer_value = {"oneOf": [_string(), {"type": "number"}, _array(_string())]}
+    schemas: dict[str, Any] = {
+        **_model_schemas(),
+        "Error": _object({"error": _object({
+            "code": _string(enum=list(ERROR_CODES)),
+            "message": _string(description="Message en français."),
+            "question": _string(description="La question en cause, le cas échéant."),
+            "parameter": _string(description="Le paramètre en cause, le cas échéant."),
+        }, required=["code", "message"])}),
+        "FiliereRef": _object({"id": _string(), "acronym": _string(), "name": _string()}),
+        "KeySummary": _object({
+            "id": _string(), "title": _string(), "summary": _string(),
+            "system": _string(enum=list(SYSTEM_LABELS)), "system_label": _string(),
+            "ages": _array(_string(enum=list(AGE_BANDS))),
+            "filieres": _array(_ref("FiliereRef")), "url": _string()}),
+        "KeyList": _object({"rules_version": _string(), "keys": _array(_ref("KeySummary"))}),
+        "Option": _object({"id": _string(), "label": _string(), "hint": _nullable(_string())}),
+        "Question": _object({
+            "id": _string(), "kind": _string(enum=_literal_values(QuestionKind)), "text": _string(),
+            "hint": _nullable(_string()), "options": _array(_ref("Option")),
+            "unit": _nullable(_string()), "min": _nullable({"type": "number"}), "max": _nullable({"type": "number"}),
+            "integer": {"type": "boolean"}, "ask_when": _nullable(_ref("Condition"))},
+            description="Une question. « ask_when » : condition d'affichage, en données (jamais en code)."),
+        "OutcomeSummary": _object({
+            "id": _string(), "title": _string(), "action": _string(enum=_literal_values(Action)),
+            "urgency": _string(enum=_literal_values(Urgency)), "filiere": _nullable(_string()),
+            "default": {"type": "boolean"}, "when": _nullable(_ref("Condition"))}),
+        "Key": {"allOf": [_ref("KeySummary"), _object({
+            "authored_by": _string(), "reviewed_on": _string(format="date"), "review_due": _string(format="date"),
+            "sources": _array(_ref("Source")), "questions": _array(_ref("Question")),
+            "outcomes": _array(_ref("OutcomeSummary")), "rules_version": _string()})]},
+        "EvaluationRequest": _object({
+            "answers": {"type": "object", "additionalProperties": answer_value,
+                        "description": "Réponses par identifiant de question : « oui »/« non »/« nsp », un "
+                                       "identifiant d'option, une liste d'options (choix multiple), un nombre, "
+                                       "un code de département."},
+            "age_group": _nullable(_string(enum=list(AGE_BANDS))),
+            "departement": _nullable(_string(enum=[*deps, "nsp"])),
+        }, required=[], additionalProperties=False),
+        "PathStep": _object({"question": _string(), "text": _string(), "value": answer_value, "answer": _string()}),
+        "AnsweredQuestion": _object({"question": _string(), "text": _string(), "answer": _string()}),
+        "Centre": _object({
+            "id": _string(), "name": _string(), "hospital": _nullable(_string()), "city": _string(),
+            "departement": _string(), "filiere": _string(), "type": _string(enum=list(SITE_TYPE_LABELS)),
+            "type_label": _string(), "population": _string(enum=list(POPULATION_LABELS)),
+            "population_label": _string(), "phone": _nullable(_string()), "web": _nullable(_string()),
+            "source": _string(), "distance_km": _nullable({"type": "number"})}),
+        "Link": _object({"label": _string(), "url": _string()}),
+        "PndsRef": _object({"id": _string(), "title": _string(), "url": _string(),
+                            "year": _nullable({"type": "integer"})}),
+        "Resource": _object({"id": _string(), "kind": _string(enum=_literal_values(ResourceKind)),
+                             "name": _string(), "description": _string(), "url": _string(),
+                             "phone": _nullable(_string())}),
+        "Orientation": _object({
+            "key": _object({"id": _string(), "title": _string()}),
+            "outcome": _object({
+                "id": _string(), "title": _string(), "action": _string(enum=_literal_values(Action)),
+                "action_label": _string(), "urgency": _string(enum=_literal_values(Urgency)),
+                "urgency_label": _string(), "rationale": _string(), "tests": _array(_string()),
+                "do_now": _array(_string()), "refer_if": _nullable(_string()),
+                "reevaluate_if": _nullable(_string()), "safeguarding": _nullable(_string())}),
+            "filiere": _nullable(_object({
+                "id": _string(), "acronym": _string(), "name": _string(), "scope": _string(), "website": _string(),
+                "contact_url": _nullable(_string()), "ern": _array(_string())})),
+            "centres": _array(_ref("Centre")),
+            "centres_scope": _string(),
+            "pnds": _array(_ref("PndsRef")),
+            "orphanet": _array(_ref("Link")),
+            "regional_resources": _array(_ref("Resource")),
+            "national_resources": _array(_ref("Resource")),
+            "emergency_resource": _nullable(_ref("Resource")),
+            "answers": _array(_ref("AnsweredQuestion")),
+            "explanation": _object({
+                "because": _array(_ref("AnsweredQuestion")),
+                "ruled_out": _array(_object({"outcome": _string(), "title": _string(),
+                                             "because": _array(_ref("AnsweredQuestion"))}))}),
+            "sources": _array(_ref("Source")),
+            "authored_by": _string(),
+            "reviewed_on": _string(format="date"),
+            "review_due": _string(format="date"),
+            "age_group": _nullable(_string(enum=list(AGE_BANDS))),
+            "age_label": _nullable(_string()),
+            "departement": _nullable(_string()),
+            "departement_label": _nullable(_string()),
+            "rules_version": _string(),
+        }),
+        "Evaluation": {"oneOf": [
+            _object({"status": {"const": "question"}, "question": _ref("Question"),
+                     "path": _array(_ref("PathStep")), "dropped": _array(_string())}),
+            _object({"status": {"const": "orientation"}, "orientation": _ref("Orientation"),
+                     "path": _array(_ref("PathStep")), "dropped": _array(_string())}),
+        ], "description": "La prochaine question, ou l'orientation. « dropped » : réponses envoyées mais hors "
+                          "du parcours (ignorées)."},
+        "Directory": _object({
+            "filters": _object({name: _nullable(_string()) for name in ("filiere", "region", "departement", "type", "age")}),
+            "count": {"type": "integer"}, "total": {"type": "integer"}, "centres": _array(_ref("Centre")),
+            "rules_version": _string()}),
+        "SearchResults": _object({"query": _string(), "count": {"type": "integer"}, "results": _array(_object({
+            "id": _string(), "kind": _string(enum=["pnds", "mention", "cle"]), "name": _string(),
+            "matched": _string(), "score": {"type": "number"}, "filieres": _array(_ref("FiliereRef")),
+            "pnds": _nullable(_ref("PndsRef")), "orphanet": _array(_ref("Link")), "key": _nullable(_string()),
+            "page": _string()}))}),
+        "FhirQuestionnaire": _object({"resourceType": {"const": "Questionnaire"}, "url": _string(),
+                                      "item": _array({"type": "object"})}, required=["resourceType", "url", "item"],
+                                     description="Questionnaire FHIR R4 (profil SDC)."),
+        "FhirQuestionnaireResponse": _object({"resourceType": {"const": "QuestionnaireResponse"},
+                                              "status": _string(enum=["completed"]), "questionnaire": _string(),
+                                              "item": _array({"type": "object"})},
+                                             required=["resourceType", "status", "questionnaire", "item"],
+                                             description="QuestionnaireResponse FHIR R4 d'un parcours terminé."),
+        "OpenApi": {"type": "object", "required": ["openapi", "paths"]},
+    }
+    json_body = {"required": True, "content": {"application/json": {"schema": _ref("EvaluationRequest")}}}
+    paths = {
+        "/api/v1/openapi.json": {"get": {
+            "operationId": "openapi", "summary": "Ce document (OpenAPI 3.1).", "tags": ["méta"],
+            "responses": {"200": _ok("OpenApi", "Le document OpenAPI.")}}},
+        "/api/v1/cles": {"get": {
+            "operationId": "listerCles", "summary": "Les clés (signes d'appel) : id, titre, système, âges, filières.",
+            "tags": ["clés"], "responses": {"200": _ok("KeyList", "Les clés.")}}},
+        "/api/v1/cles/{key_id}": {"get": {
+            "operationId": "lireCle", "tags": ["clés"], "parameters": [key_param],
+            "summary": "Une clé : questions (types, options, bornes, conditions), issues, sources, relectures.",
+            "responses": {"200": _ok("Key", "La clé."), "404": ERRORS["404"]}}},
+        "/api/v1/cles/{key_id}/evaluer": {"post": {
+            "operationId": "evaluer", "tags": ["clés"], "parameters": [key_param], "requestBody": json_body,
+            "summary": "Recalcule le parcours : prochaine question, ou orientation (même moteur que l'assistant).",
+            "description": "Rien n'est conservé ni journalisé. La tranche d'âge est demandée en premier.",
+            "responses": {"200": _ok("Evaluation", "Question suivante ou orientation."),
+                          **{code: ERRORS[code] for code in ("400", "404", "413", "415")}}}},
+        "/api/v1/cles/{key_id}/fhir": {"get": {
+            "operationId": "questionnaireFhir", "tags": ["FHIR"], "parameters": [key_param],
+            "summary": "La clé en Questionnaire FHIR R4 (SDC).",
+            "responses": {"200": _ok("FhirQuestionnaire", "Le Questionnaire.", "application/fhir+json"),
+                          "404": ERRORS["404"]}}},
+        "/api/v1/cles/{key_id}/fhir/reponse": {"post": {
+            "operationId": "reponseFhir", "tags": ["FHIR"], "parameters": [key_param], "requestBody": json_body,
+            "summary": "Un parcours terminé en QuestionnaireResponse FHIR R4 (mêmes entrées que « evaluer »).",
+            "responses": {"200": _ok("FhirQuestionnaireResponse", "La QuestionnaireResponse.", "application/fhir+json"),
+                          **{code: ERRORS[code] for code in ("400", "404", "413", "415")}}}},
+        "/api/v1/annuaire": {"get": {
+            "operationId": "annuaire", "tags": ["annuaire"],
+            "summary": "Sites experts filtrés par filière, région, département, type de site, âge.",
+            "parameters": [
+                query("filiere", "Identifiant de filière.", sorted(ruleset.filieres)),
+                query("region", "Code de région.", sorted(ruleset.regions)),
+                query("departement", "Code de département.", deps),
+                query("type", "Type de site.", list(SITE_TYPE_LABELS)),
+                query("age", "Tranche d'âge du patient.", list(AGE_BANDS)),
+            ],
+            "responses": {"200": _ok("Directory", "Les sites."), "400": ERRORS["400"]}}},
+        "/api/v1/maladies": {"get": {
+            "operationId": "maladies", "tags": ["maladies"],
+            "summary": "Recherche d'une maladie par son nom (tolérante aux fautes).",
+            "parameters": [
+                query("q", "Nom ou début du nom de la maladie (2 à 100 caractères).", required=True,
+                      minLength=1, maxLength=100),
+                {"name": "limit", "in": "query", "required": False, "description": "Nombre de résultats (1 à 50).",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
+            ],
+            "responses": {"200": _ok("SearchResults", "Les maladies trouvées."), "400": ERRORS["400"]}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "orient — API ouverte",
+            "version": "1",
+            "description": "Orientation des patients suspects de maladie rare vers les filières et centres experts "
+                           f"français. Règles : version {ruleset.version}. Lecture seule, sans état, sans cookie ; "
+                           "aucune donnée de patient n'est conservée. Erreurs : JSON "
+                           "{\"error\": {\"code\", \"message\"}}, codes stables, messages en français.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }
