@@ -37,6 +37,17 @@ def _load_or_exit(rules_dir: Path):
     return ruleset
 
 
+def _key_or_exit(ruleset, key_id: str):
+    key = ruleset.keys.get(key_id)
+    if key is None:
+        from .diagnostics import suggest
+
+        hint = suggest(key_id, list(ruleset.keys))
+        click.echo(f"Clé « {key_id} » inconnue." + (f" Vouliez-vous dire « {hint} » ?" if hint else ""), err=True)
+        sys.exit(1)
+    return key
+
+
 @click.group(help="orient — aide à l'orientation des patients suspects de maladie rare.")
 def main() -> None:
     pass
@@ -149,13 +160,7 @@ def graph_command(key_id: str, output: Path, rules_dir: Path | None) -> None:
     from .graph import render_svg
 
     ruleset = _load_or_exit(_rules_dir(rules_dir))
-    key = ruleset.keys.get(key_id)
-    if key is None:
-        from .diagnostics import suggest
-
-        hint = suggest(key_id, list(ruleset.keys))
-        click.echo(f"Clé « {key_id} » inconnue." + (f" Vouliez-vous dire « {hint} » ?" if hint else ""), err=True)
-        sys.exit(1)
+    key = _key_or_exit(ruleset, key_id)
     names = {f.id: f.acronym for f in ruleset.filieres.values()}
     output.write_text(render_svg(key, names), encoding="utf-8")
     click.echo(f"écrit {output}")
@@ -191,13 +196,7 @@ def export_fhir_command(key_id: str, output: Path | None, reponse: str | None, b
     from .orientation import NO_DEPARTEMENT
 
     ruleset = _load_or_exit(_rules_dir(rules_dir))
-    key = ruleset.keys.get(key_id)
-    if key is None:
-        from .diagnostics import suggest
-
-        hint = suggest(key_id, list(ruleset.keys))
-        click.echo(f"Clé « {key_id} » inconnue." + (f" Vouliez-vous dire « {hint} » ?" if hint else ""), err=True)
-        sys.exit(1)
+    key = _key_or_exit(ruleset, key_id)
     base = base or os.environ.get("ORIENT_FHIR_BASE") or fhir.DEFAULT_BASE
     if reponse is None:
         resource = fhir.questionnaire(key, ruleset, base=base)
