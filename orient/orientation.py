@@ -50,7 +50,7 @@ class Link:
 @dataclass(frozen=True)
 class Why:
     because: tuple[AnsweredQuestion, ...]
-    ruled_out: tuple[tuple[str, tuple[AnsweredQuestion, ...]], ...]
+    ruled_out: tuple[tuple[Outcome, tuple[AnsweredQuestion, ...]], ...]
     sources: tuple[Source, ...]
     authored_by: str
     reviewed_on: str
@@ -90,11 +90,15 @@ def answered(state: engine.State, ruleset: RuleSet, ids=None) -> tuple[AnsweredQ
     return tuple(out)
 
 
+def platforms(ruleset: RuleSet, region: str | None = None) -> tuple[Resource, ...]:
+    """The regional expertise platforms (PEMR, PCOM overseas), of one region or all."""
+    return tuple(r for r in ruleset.resources.values()
+                 if r.kind in ("pemr", "pcom") and (region is None or region in r.regions))
+
+
 def regional_resources(ruleset: RuleSet, departement: str | None) -> tuple[Resource, ...]:
     dep = ruleset.departements.get(departement or "")
-    if dep is None:
-        return ()
-    return tuple(r for r in ruleset.resources.values() if r.kind in ("pemr", "pcom") and dep.region in r.regions)
+    return platforms(ruleset, dep.region) if dep else ()
 
 
 def national_resources(ruleset: RuleSet) -> tuple[Resource, ...]:
@@ -142,7 +146,7 @@ def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, depart
         answers=answered(state, ruleset),
         why=Why(
             because=reasons(explanation.because),
-            ruled_out=tuple((r.outcome.title, reasons(r.because)) for r in explanation.ruled_out),
+            ruled_out=tuple((r.outcome, reasons(r.because)) for r in explanation.ruled_out),
             sources=key.sources,
             authored_by=key.authored_by,
             reviewed_on=french_date(key.reviewed_on),

@@ -41,7 +41,7 @@ from ..model import (
     Question,
     Resource,
 )
-from ..orientation import NO_DEPARTEMENT, Orientation, answered, compose
+from ..orientation import NO_DEPARTEMENT, Orientation, compose
 from ..ruleset import RuleSet
 from ..search import check_query, index_for, search as run_search
 
@@ -221,13 +221,8 @@ def _answered(items) -> list[dict]:
     return [{"question": a.question_id, "text": a.text, "answer": a.answer} for a in items]
 
 
-def orientation_json(o: Orientation, state: engine.State, ruleset: RuleSet, age_group: str | None,
-                     departement: str | None) -> dict:
+def orientation_json(o: Orientation, ruleset: RuleSet, age_group: str | None, departement: str | None) -> dict:
     outcome = o.outcome
-    explanation = engine.explain(state)
-
-    def because(reasons) -> list[dict]:
-        return _answered(answered(state, ruleset, [r.question.id for r in reasons]))
 
     filiere = o.filiere
     return {
@@ -258,9 +253,9 @@ def orientation_json(o: Orientation, state: engine.State, ruleset: RuleSet, age_
         "emergency_resource": resource_json(o.emergency_resource) if o.emergency_resource else None,
         "answers": _answered(o.answers),
         "explanation": {
-            "because": because(explanation.because),
-            "ruled_out": [{"outcome": r.outcome.id, "title": r.outcome.title, "because": because(r.because)}
-                          for r in explanation.ruled_out],
+            "because": _answered(o.why.because),
+            "ruled_out": [{"outcome": out.id, "title": out.title, "because": _answered(reasons)}
+                          for out, reasons in o.why.ruled_out],
         },
         "sources": _sources(o.key),
         "authored_by": o.key.authored_by,
@@ -430,7 +425,7 @@ def evaluate(key_id: str):
         return _json({"status": "question", "question": question_json(state.next_question, ruleset),
                       "path": _path(state, ruleset, age_group), "dropped": dropped})
     result = compose(ruleset, state, age_group, departement)
-    return _json({"status": "orientation", "orientation": orientation_json(result, state, ruleset, age_group, departement),
+    return _json({"status": "orientation", "orientation": orientation_json(result, ruleset, age_group, departement),
                   "path": _path(state, ruleset, age_group), "dropped": dropped})
 
 

@@ -11,7 +11,8 @@ from markupsafe import Markup
 from .. import francemap
 from ..directory import directory_for
 from ..model import AGE_BANDS, SITE_TYPE_LABELS
-from ..orientation import national_resources
+from .. import orientation
+from ..orientation import national_resources, regional_resources
 
 bp = Blueprint("directory", __name__, url_prefix="/annuaire")
 
@@ -69,9 +70,8 @@ def site(centre_id: str):
         abort(404)
     dep = ruleset.departements.get(centre.departement)
     region = ruleset.regions.get(dep.region) if dep else None
-    platforms = [r for r in ruleset.resources.values() if r.kind in ("pemr", "pcom") and dep and dep.region in r.regions]
     return render_template("directory_site.html", c=centre, f=ruleset.filieres.get(centre.filiere), dep=dep,
-                           region=region, platforms=platforms)
+                           region=region, platforms=regional_resources(ruleset, centre.departement))
 
 
 @bp.get("/plateformes")
@@ -79,8 +79,7 @@ def platforms():
     ruleset = _ruleset()
     by_region = []
     for region in sorted(ruleset.regions.values(), key=lambda r: (r.overseas, r.name)):
-        items = [r for r in ruleset.resources.values() if r.kind in ("pemr", "pcom") and region.code in r.regions]
-        by_region.append((region, items))
+        by_region.append((region, orientation.platforms(ruleset, region.code)))
     return render_template("directory_platforms.html", by_region=by_region, national=national_resources(ruleset))
 
 

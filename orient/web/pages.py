@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from ..model import SYSTEM_LABELS
-from ..orientation import national_resources
+from ..orientation import national_resources, platforms
 from ..search import normalise_text
 
 bp = Blueprint("pages", __name__)
@@ -38,7 +38,7 @@ def home():
 @bp.get("/aucune-cle")
 def no_key():
     ruleset = _ruleset()
-    regional = sorted((r for r in ruleset.resources.values() if r.kind in ("pemr", "pcom")), key=lambda r: r.name)
+    regional = sorted(platforms(ruleset), key=lambda r: r.name)
     region_names = {code: region.name for code, region in ruleset.regions.items()}
     filieres = sorted(ruleset.filieres.values(), key=lambda f: f.acronym.lower())
     return render_template("no_key.html", national=national_resources(ruleset), regional=regional,
