@@ -28,7 +28,7 @@ BASE="http://127.0.0.1:$PORT"
 OUT=$(mktemp -d -t orient-lighthouse.XXXXXX)
 
 # The real app (CSRF on, production headers), 2 sync workers; $! is gunicorn's master itself.
-"$PY" -m gunicorn -w 2 -b "127.0.0.1:$PORT" --log-level warning 'orient.web:create_app()' >"$OUT/gunicorn.log" 2>&1 &
+"$PY" -m gunicorn -w 2 -b "127.0.0.1:$PORT" --log-level warning 'orient.wsgi:application()' >"$OUT/gunicorn.log" 2>&1 &
 SERVER=$!
 cleanup() {
   kill "$SERVER" 2>/dev/null || true

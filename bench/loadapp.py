@@ -15,6 +15,7 @@ if os.environ.get("ORIENT_LOAD_TEST") != "1":
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orient.web import create_app  # noqa: E402
+from orient.wsgi import application  # noqa: E402
 
-app = create_app({"WTF_CSRF_ENABLED": False})
+# Built as in production (logging, frozen heap), CSRF aside.
+app = application({"WTF_CSRF_ENABLED": False})

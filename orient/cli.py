@@ -252,20 +252,18 @@ def export_fhir_command(key_id: str, output: Path | None, reponse: str | None, b
 def serve_command(host: str, port: int, threads: int, rules_dir: Path | None) -> None:
     import waitress
 
-    from .web import create_app
+    from .wsgi import application
 
     try:
-        app = create_app({"RULES_DIR": str(_rules_dir(rules_dir)), "GENERATE_SECRET_KEY": True})
+        app = application({"RULES_DIR": str(_rules_dir(rules_dir)), "GENERATE_SECRET_KEY": True})
     except RuleSetError as exc:
         click.echo(exc.report(), err=True)
         click.echo(f"{exc} : l'application refuse de démarrer.", err=True)
         sys.exit(1)
-    import logging
     import signal
 
     from .web.operations import reload_rules
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if hasattr(signal, "SIGHUP"):
         # `kill -HUP <pid>` reloads the rules; a broken rule set is refused and the last good one stays.
         signal.signal(signal.SIGHUP, lambda *_: reload_rules(app))

@@ -285,6 +285,13 @@ AGE_QUESTION = Question.model_construct(
     options=tuple(Option(id=k, label=v) for k, v in AGE_BANDS.items()),
 )
 
+# Asked by the wizard after an outcome that refers, never by a key: built once, like the age
+# question, so its form class is built once too.
+DEPARTEMENT_QUESTION = Question.model_construct(
+    id="departement", kind="departement", text="Dans quel département vit le patient ?",
+    hint="Pour proposer les centres experts les plus proches. Le département suffit ; aucune adresse.",
+    options=(), ask_when=None, unit=None, min=None, max=None, integer=False)
+
 
 class Outcome(Frozen):
     id: Id

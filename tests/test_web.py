@@ -279,7 +279,7 @@ def test_unknown_key_or_question_is_a_french_404(client, url):
 def test_missing_csrf_token_is_a_french_400_and_keeps_answers(csrf_app):
     client = csrf_app.test_client()
     page = client.get("/cle/raynaud/q/age_group").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert client.post("/cle/raynaud/q/age_group", data={"answer": "adulte", "csrf_token": token}).status_code == 303
     response = client.post("/cle/raynaud/q/necrose", data={"answer": "non"})
     assert response.status_code == 400

@@ -8,6 +8,7 @@ rather than serve a partial rule set. Answers live only in the signed session co
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import secrets
 from typing import Any
@@ -35,10 +36,35 @@ class MissingSecretKey(RuntimeError):
     pass
 
 
+class _PlainJSON:
+    """The session holds only ids and JSON values (see journey.py): plain JSON is enough, and
+    skips the tag walk that Flask's default serializer does over every value, both ways."""
+
+    @staticmethod
+    def dumps(value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=True)
+
+    @staticmethod
+    def loads(value: str | bytes) -> Any:
+        return json.loads(value)
+
+
 class FlaggingSessionInterface(SecureCookieSessionInterface):
     """Like Flask's signed cookie session, but remembers when a cookie was sent and rejected
     (forged, or signed with an old key), so the wizard can say so instead of silently
     starting over."""
+
+    serializer = _PlainJSON()  # type: ignore[assignment]
+
+    # Flask builds a new signing serializer (and re-checks its text mode) on every open and
+    # every save; one per secret key is enough, and it is thread-safe (no mutable state).
+    def get_signing_serializer(self, app):  # type: ignore[override]
+        cache_key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = getattr(self, "_serializer", None)
+        if cached is None or cached[0] != cache_key:
+            cached = (cache_key, super().get_signing_serializer(app))
+            self._serializer = cached
+        return cached[1]
 
     def open_session(self, app, request):  # type: ignore[override]
         session = super().open_session(app, request)
@@ -85,7 +111,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from . import api, directory_views, diseases, operations, pages, training, wizard
+    from . import api, directory_views, diseases, operations, pagecache, pages, training, wizard
+
+    pagecache.install(app)
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(wizard.bp)

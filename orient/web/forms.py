@@ -6,6 +6,9 @@ answer means, so a form, a scenario and the API accept exactly the same values.
 
 from __future__ import annotations
 
+import threading
+from weakref import WeakKeyDictionary
+
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -77,7 +80,24 @@ def departement_choices(ruleset: RuleSet) -> list[SelectChoice]:
         (NO_DEPARTEMENT, "Je préfère ne pas l'indiquer")])
 
 
+# Form classes by rule set, then by question object. Building a WTForms class (and binding
+# its fields on first use) costs more than validating an answer, and a question's form
+# depends only on the rules: each class is built once per question and rule set.
+_classes: WeakKeyDictionary[RuleSet, dict[int, tuple[Question, type[AnswerForm]]]] = WeakKeyDictionary()
+_classes_lock = threading.Lock()
+
+
 def build_form(question: Question, ruleset: RuleSet, **kwargs) -> AnswerForm:
+    with _classes_lock:
+        by_question = _classes.setdefault(ruleset, {})
+        entry = by_question.get(id(question))
+        if entry is None or entry[0] is not question:  # `is`: an id can be reused once its object is gone
+            entry = (question, _form_class(question, ruleset))
+            by_question[id(question)] = entry
+    return entry[1](**kwargs)
+
+
+def _form_class(question: Question, ruleset: RuleSet) -> type[AnswerForm]:
     check = _EngineCheck(question, ruleset.departements)
     if question.kind in ("yes_no", "single"):
         choices = [(c, question.option(c).label if question.kind == "single" else engine.describe(question, c))
@@ -94,4 +114,4 @@ def build_form(question: Question, ruleset: RuleSet, **kwargs) -> AnswerForm:
         pass
 
     Form.answer = field
-    return Form(**kwargs)
+    return Form

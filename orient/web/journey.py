@@ -8,7 +8,7 @@ every read: an answer the rules no longer accept is dropped, the others are kept
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import session
 
@@ -54,16 +54,18 @@ def read(ruleset: RuleSet, key: Key) -> Journey:
     )
 
 
-def store_answer(key: Key, question_id: str, value) -> None:
+def store_answer(journey: Journey, question_id: str, value: engine.Value) -> Journey:
+    """Record a validated answer in the session; return the journey as it now stands."""
     session.permanent = True
     if question_id == AGE_QUESTION_ID:
         session["age"] = value
-        return
-    answers = session.get("a") if session.get("k") == key.id and isinstance(session.get("a"), dict) else {}
-    answers = dict(answers)
-    answers[question_id] = engine.to_storable(value)
-    session["k"] = key.id
-    session["a"] = answers
+        return replace(journey, age_group=value)
+    answers = {**journey.answers, question_id: value}
+    session["k"] = journey.key.id
+    # Written from the answers just re-validated by `read`: one the rules no longer accept
+    # is not carried forward.
+    session["a"] = {qid: engine.to_storable(v) for qid, v in answers.items()}
+    return replace(journey, answers=answers)
 
 
 def prune(key: Key, state: engine.State) -> None:

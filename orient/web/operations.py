@@ -7,6 +7,7 @@ the query string, so none of them ever reaches a log line.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import time
@@ -60,4 +61,12 @@ def reload_rules(app: Flask) -> tuple[bool, list[Diagnostic]]:
         return False, diagnostics
     app.extensions["orient"] = ruleset  # one reference swap: requests see old or new, never a mix
     log.info("règles rechargées : version %s", ruleset.version)
+    app.extensions["orient_pages"].clear()  # would be emptied on the next request anyway; frees it now
+    if gc.get_freeze_count():
+        # The server froze the heap after the first load (orient.wsgi): let the old rules be
+        # collected, then freeze the new ones in their turn. A rule set still held by a
+        # request in flight stays frozen: one reload's worth of memory at most.
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
     return True, diagnostics

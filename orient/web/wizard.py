@@ -6,15 +6,18 @@ redirects (never renders the next page from a POST), so Back, refresh and any wo
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
 from markupsafe import Markup
 
 from .. import engine, francemap
-from ..model import AGE_BANDS, AGE_QUESTION, AGE_QUESTION_ID, Key, Question
+from ..model import AGE_BANDS, AGE_QUESTION, AGE_QUESTION_ID, DEPARTEMENT_QUESTION, Key, Question
 from ..orientation import NO_DEPARTEMENT, AnsweredQuestion, answered, compose
 from . import journey as journeys
 from .forms import build_form, departement_choices
+from .pagecache import render_page
 
 bp = Blueprint("wizard", __name__)
 
@@ -111,8 +114,7 @@ def question(key_id: str, question_id: str):
                 resume=url_for("wizard.resume", key_id=key.id)), 400
         form = build_form(question, ruleset)
         if form.validate_on_submit():
-            journeys.store_answer(key, question.id, form.value)
-            j = journeys.read(ruleset, key)
+            j = journeys.store_answer(j, question.id, form.value)
             state = j.state()
             journeys.prune(key, state)
             if request.args.get("retour") == "verifier" and state.finished:
@@ -122,20 +124,31 @@ def question(key_id: str, question_id: str):
     if not on_path:
         return redirect(url_for("wizard.resume", key_id=key.id), 303)
     stored = _stored_value(j, question)
-    form = build_form(question, ruleset, data={"answer": stored} if stored is not None else None)
-    return _render_question(key, question, state, form)
+    retour = request.args.get("retour") == "verifier"
+    # Everything the page shows: the question, where it sits on the path, the answer given.
+    page_key = ("question", key.id, question.id, state.path, _hashable(stored), retour)
+    return render_page(page_key, "question.html", lambda: _question_context(
+        key, question, state, build_form(question, ruleset, data={"answer": stored} if stored is not None else None)))
 
 
-def _render_question(key: Key, question: Question, state: engine.State, form):
+def _hashable(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _question_context(key: Key, question: Question, state: engine.State, form) -> dict:
     path = [q for q in state.path if q != AGE_QUESTION_ID]
     position = 1 if question.id == AGE_QUESTION_ID else (path.index(question.id) + 2 if question.id in path else len(path) + 2)
-    return render_template(
-        "question.html", key=key, question=question, form=form,
+    return dict(
+        key=key, question=question, form=form,
         is_age=question is AGE_QUESTION or question.id == AGE_QUESTION_ID,
         position=position, total=len(key.questions) + 1,
         back_url=_previous_url(key, state, question.id),
         retour=request.args.get("retour") == "verifier",
     )
+
+
+def _render_question(key: Key, question: Question, state: engine.State, form):
+    return render_template("question.html", **_question_context(key, question, state, form))
 
 
 @bp.route("/cle/<key_id>/departement", methods=["GET", "POST"])
@@ -146,10 +159,7 @@ def departement(key_id: str):
     state = j.state()
     if not state.finished:
         return redirect(next_url(j, state), 303)
-    question = Question.model_construct(
-        id="departement", kind="departement", text="Dans quel département vit le patient ?",
-        hint="Pour proposer les centres experts les plus proches. Le département suffit ; aucune adresse.",
-        options=(), ask_when=None, unit=None, min=None, max=None, integer=False)
+    question = DEPARTEMENT_QUESTION
     if request.method == "POST":
         form = build_form(question, ruleset)
         if form.validate_on_submit():
@@ -185,36 +195,53 @@ def check(key_id: str):
     return render_template("check.html", key=key, rows=rows, departement=dep_label)
 
 
-def _orientation(key_id: str):
-    ruleset = _ruleset()
+def _finished_journey(key_id: str):
+    """The journey if it has reached an outcome, else a redirect to where it stands."""
     key = _key(key_id)
-    j = journeys.read(ruleset, key)
+    j = journeys.read(_ruleset(), key)
     state = j.state()
     if not state.finished or j.age_group is None:
-        return None, redirect(next_url(j, state), 303)
-    return compose(ruleset, state, j.age_group, j.departement), None
+        return None, None, redirect(next_url(j, state), 303)
+    return j, state, None
+
+
+def _orientation_key(page: str, j: journeys.Journey, state: engine.State) -> tuple:
+    # The orientation is a function of the answers on the path (the age band among them)
+    # and the département: that is the whole key of the page.
+    return (page, j.key.id, tuple((q, state.answers[q]) for q in state.path), j.departement)
 
 
 @bp.get("/cle/<key_id>/orientation")
 def orientation(key_id: str):
-    result, redirect_response = _orientation(key_id)
+    j, state, redirect_response = _finished_journey(key_id)
     if redirect_response is not None:
         return redirect_response
-    map_svg = None
-    if result.centres:
-        dep = journeys.read(_ruleset(), result.key).departement
-        map_svg = Markup(francemap.render(_ruleset(), [s.centre for s in result.centres],
-                                          title="Centres suggérés et département du patient",
-                                          patient_departement=dep))
-    return render_template("result.html", o=result, key=result.key, map_svg=map_svg)
+
+    def context() -> dict:
+        ruleset = _ruleset()
+        result = compose(ruleset, state, j.age_group, j.departement)
+        map_svg = None
+        if result.centres:
+            map_svg = Markup(francemap.render(ruleset, [s.centre for s in result.centres],
+                                              title="Centres suggérés et département du patient",
+                                              patient_departement=j.departement))
+        return dict(o=result, key=result.key, map_svg=map_svg)
+
+    return render_page(_orientation_key("orientation", j, state), "result.html", context)
 
 
 @bp.get("/cle/<key_id>/imprimer")
 def printable(key_id: str):
-    result, redirect_response = _orientation(key_id)
+    j, state, redirect_response = _finished_journey(key_id)
     if redirect_response is not None:
         return redirect_response
-    return render_template("print.html", o=result, key=result.key)
+
+    def context() -> dict:
+        result = compose(_ruleset(), state, j.age_group, j.departement)
+        return dict(o=result, key=result.key)
+
+    # The printed summary is dated: a page rendered yesterday must not be served today.
+    return render_page(_orientation_key("print", j, state) + (dt.date.today(),), "print.html", context)
 
 
 @bp.post("/recommencer")
