@@ -153,10 +153,11 @@ def get(url: str, cookie: str | None = None, data: bytes | None = None) -> int:
 
 
 class Server:
-    def __init__(self, secret_key: str, log: Path):
+    def __init__(self, secret_key: str, log: Path, page_cache: bool = True):
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
-        env = {**os.environ, "ORIENT_SECRET_KEY": secret_key, "ORIENT_LOAD_TEST": "1"}
+        env = {**os.environ, "ORIENT_SECRET_KEY": secret_key, "ORIENT_LOAD_TEST": "1",
+               "ORIENT_LOAD_PAGE_CACHE": "512" if page_cache else "0"}
         self.log = log
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k", "sync", "-b", f"{HOST}:{self.port}",
@@ -454,6 +455,24 @@ def main() -> int:
                              "—", "info"))
             budget(f"journey p99 at {c} connections (median; rounds {spread('journey', 'p99', 1e-3, '.1f')} ms)",
                    f"{jr['p99'] / 1000:.1f} ms", f"< {BUDGET_P99_MS:.0f} ms", jr["p99"] / 1000 < BUDGET_P99_MS)
+
+            # The same journey with the page cache off: every page rendered, as for a path no
+            # one has taken since the worker started. Not a budget: the worst case, for the record.
+            cold = Server(secret_key, tmpdir / "gunicorn-cold.log", page_cache=False)
+            try:
+                cold.wait_ready()
+                run_wrk(wrk, journey_lua, cold.base + "/", 4, 1)
+                cold_workers = cold.worker_pids()
+                cpu0 = workers_cpu_s(cold_workers)
+                cr = run_wrk(wrk, journey_lua, cold.base + "/", c, run_s)
+                cr["worker_cpu_ms"] = (workers_cpu_s(cold_workers) - cpu0) / max(cr["requests"], 1) * 1000
+            finally:
+                cold.stop()
+            print(f"journey, page cache off, {c} conn: {cr['rps']:.0f} req/s, p50 {cr['p50'] / 1000:.1f} ms, "
+                  f"p99 {cr['p99'] / 1000:.1f} ms, worker CPU {cr['worker_cpu_ms']:.3f} ms/req, "
+                  f"{cr['s4'] + cr['s5']} 4xx/5xx", flush=True)
+            rows.append((f"journey, page cache off (every page rendered): req/s, p99; ratio ({c} conn)",
+                         f"{cr['rps']:.0f}, {cr['p99'] / 1000:.1f} ms; {cr['rps'] / tr['rps']:.2f}", "—", "info"))
 
             rss = {pid: rss_mb(pid) for pid in server.worker_pids()}
             print("worker VmRSS after load: " + ", ".join(f"{pid}: {mb:.1f} MB" for pid, mb in rss.items())

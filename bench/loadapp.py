@@ -18,4 +18,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from orient.wsgi import application  # noqa: E402
 
 # Built as in production (logging, frozen heap), CSRF aside.
-app = application({"WTF_CSRF_ENABLED": False})
+# ORIENT_LOAD_PAGE_CACHE=0 turns the page cache off, to measure every page rendered.
+app = application({"WTF_CSRF_ENABLED": False,
+                   "PAGE_CACHE_ENTRIES": int(os.environ.get("ORIENT_LOAD_PAGE_CACHE", "512"))})

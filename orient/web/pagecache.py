@@ -23,8 +23,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, g, render_template, session
 from flask_wtf.csrf import generate_csrf
+from itsdangerous import URLSafeTimedSerializer
 
 from ..ruleset import RuleSet
 
@@ -43,6 +44,7 @@ class PageCache:
         self._pages: OrderedDict[Hashable, bytes] = OrderedDict()
         self._ruleset: RuleSet | None = None
         self._lock = threading.Lock()
+        self._csrf_serializer: tuple[Any, URLSafeTimedSerializer] | None = None
         self.hits = 0
         self.misses = 0
 
@@ -89,8 +91,24 @@ class PageCache:
         else:
             self.hits += 1
         if self._hole in page:
-            page = page.replace(self._hole, generate_csrf().encode())
+            page = page.replace(self._hole, self._csrf_token().encode())
         return page
+
+    def _csrf_token(self) -> str:
+        """The visitor's signed CSRF token, made as ``flask_wtf.csrf.generate_csrf`` makes it
+        (same secret, salt, signer and session key, so Flask-WTF validates it; a test
+        checks it), with the serializer built once per secret rather than on every page."""
+        config = current_app.config
+        field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        raw = session.get(field)
+        if field in g or not isinstance(raw, str):
+            return generate_csrf()  # the visitor's first token, or one already made for this request
+        secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+        if self._csrf_serializer is None or self._csrf_serializer[0] != secret:
+            self._csrf_serializer = (secret, URLSafeTimedSerializer(secret, salt="wtf-csrf-token"))
+        token = self._csrf_serializer[1].dumps(raw)
+        setattr(g, field, token)  # as generate_csrf does: one token per request
+        return token
 
 
 def install(app: Flask) -> None:

@@ -1,0 +1,171 @@
+"""The page cache: wizard pages rendered once per rule set and journey state, never shared
+with another visitor's CSRF token, never served from rules that are no longer in force."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import types
+from pathlib import Path
+
+import pytest
+
+from orient.ruleset import load
+from orient.web import create_app, forms
+from orient.web import wizard as wizard_module
+
+RULES = Path(__file__).resolve().parent.parent / "rules"
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def make_app(**config):
+    return create_app({"SECRET_KEY": "test", "TESTING": True, "RULES_DIR": str(RULES), **config})
+
+
+@pytest.fixture(scope="module")
+def csrf_app():
+    return make_app()
+
+
+def cache_of(app):
+    return app.extensions["orient_pages"]
+
+
+def token(page: str) -> str:
+    tokens = set(TOKEN.findall(page))
+    assert len(tokens) == 1, tokens  # every form of the page carries the same, real token
+    return tokens.pop()
+
+
+def start(client, age: str = "adulte") -> None:
+    """Answer the age question with a real CSRF token, as a browser would."""
+    page = client.get("/cle/raynaud/q/age_group").get_data(as_text=True)
+    response = client.post("/cle/raynaud/q/age_group", data={"answer": age, "csrf_token": token(page)})
+    assert response.status_code == 303
+
+
+def test_a_question_page_is_rendered_once_then_served_from_memory(csrf_app):
+    cache = cache_of(csrf_app)
+    client = csrf_app.test_client()
+    start(client)
+    misses, hits = cache.misses, cache.hits
+    first = client.get("/cle/raynaud/q/necrose").get_data(as_text=True)
+    second = client.get("/cle/raynaud/q/necrose").get_data(as_text=True)
+    assert (cache.misses, cache.hits) == (misses + 1, hits + 1) or (cache.misses, cache.hits) == (misses, hits + 2)
+    assert TOKEN.sub("", first) == TOKEN.sub("", second)
+    assert "csrf-hole" not in first + second
+
+
+def test_two_visitors_share_a_cached_page_but_each_gets_and_needs_their_own_token(csrf_app):
+    alice, bob = csrf_app.test_client(), csrf_app.test_client()
+    start(alice)
+    start(bob)
+    page_a = alice.get("/cle/raynaud/q/necrose").get_data(as_text=True)
+    page_b = bob.get("/cle/raynaud/q/necrose").get_data(as_text=True)
+    assert TOKEN.sub("", page_a) == TOKEN.sub("", page_b)  # the same cached page...
+    token_a, token_b = token(page_a), token(page_b)
+    assert token_a != token_b  # ...each with its visitor's own token
+    # Bob's token is refused in Alice's session, and the other way round.
+    assert alice.post("/cle/raynaud/q/necrose", data={"answer": "non", "csrf_token": token_b}).status_code == 400
+    assert bob.post("/cle/raynaud/q/necrose", data={"answer": "non", "csrf_token": token_a}).status_code == 400
+    # Each visitor's own token (made by the cache, not by Flask-WTF) is accepted by Flask-WTF.
+    assert alice.post("/cle/raynaud/q/necrose", data={"answer": "non", "csrf_token": token_a}).status_code == 303
+    assert bob.post("/cle/raynaud/q/necrose", data={"answer": "non", "csrf_token": token_b}).status_code == 303
+
+
+def test_a_first_visit_gets_a_fresh_token_on_a_cached_page(csrf_app):
+    warm = csrf_app.test_client()
+    warm.get("/cle/raynaud/q/age_group")  # the page is now cached
+    newcomer = csrf_app.test_client()
+    page = newcomer.get("/cle/raynaud/q/age_group").get_data(as_text=True)
+    with newcomer.session_transaction() as session:
+        raw = session["csrf_token"]  # the visit created the visitor's raw token
+    assert raw
+    assert newcomer.post("/cle/raynaud/q/age_group",
+                         data={"answer": "adulte", "csrf_token": token(page)}).status_code == 303
+
+
+def test_the_stored_answer_and_the_path_are_part_of_the_page(csrf_app):
+    client = csrf_app.test_client()
+    start(client)
+    blank = client.get("/cle/raynaud/q/necrose").get_data(as_text=True)
+    page = client.get("/cle/raynaud/q/necrose").get_data(as_text=True)
+    assert client.post("/cle/raynaud/q/necrose", data={"answer": "oui", "csrf_token": token(page)}).status_code == 303
+    answered = client.get("/cle/raynaud/q/necrose").get_data(as_text=True)
+    assert 'value="oui" checked' in answered.replace("\n", " ") or re.search(r'value="oui"[^>]*checked', answered)
+    assert not re.search(r'value="oui"[^>]*checked', blank)
+
+
+def test_a_result_page_depends_on_the_departement(csrf_app):
+    pages = {}
+    for dep in ("13", "972"):
+        client = csrf_app.test_client()
+        with client.session_transaction() as session:
+            session.update({"k": "raynaud", "age": "adulte", "dep": dep, "csrf_token": "x" * 40,
+                            "a": {"necrose": "non", "crise-renale": "non", "signes-associes": ["peau-epaissie"]}})
+        response = client.get("/cle/raynaud/orientation")
+        assert response.status_code == 200
+        pages[dep] = response.get_data(as_text=True)
+    assert "Bouches-du-Rhône (13)" in pages["13"] and "Martinique (972)" not in pages["13"]
+    assert "Martinique (972)" in pages["972"] and "Bouches-du-Rhône (13)" not in pages["972"]
+
+
+def test_the_printed_summary_is_rendered_again_on_a_new_day(csrf_app, monkeypatch):
+    client = csrf_app.test_client()
+    with client.session_transaction() as session:
+        session.update({"k": "raynaud", "age": "adulte", "dep": "13",
+                        "a": {"necrose": "non", "crise-renale": "non", "signes-associes": ["peau-epaissie"]}})
+    days = iter([datetime.date(2026, 11, 22), datetime.date(2026, 11, 23)])
+    current = {"day": next(days)}
+
+    class FakeDate(datetime.date):
+        @classmethod
+        def today(cls):
+            return current["day"]
+
+    fake = types.SimpleNamespace(date=FakeDate, timedelta=datetime.timedelta)
+    import orient.web as web_package
+
+    monkeypatch.setattr(wizard_module, "dt", fake)
+    monkeypatch.setattr(web_package, "dt", fake)
+    assert "22 novembre 2026" in client.get("/cle/raynaud/imprimer").get_data(as_text=True)
+    current["day"] = next(days)
+    assert "23 novembre 2026" in client.get("/cle/raynaud/imprimer").get_data(as_text=True)
+
+
+def test_new_rules_empty_the_cache():
+    app = make_app()
+    client = app.test_client()
+    client.get("/cle/raynaud/q/age_group")
+    assert len(cache_of(app)) == 1
+    reloaded, _ = load(RULES)
+    app.extensions["orient"] = reloaded  # what a reload does: a new RuleSet object
+    misses = cache_of(app).misses
+    client.get("/cle/raynaud/q/age_group")
+    assert cache_of(app).misses == misses + 1  # rendered again from the new rules
+    assert len(cache_of(app)) == 1
+
+
+def test_the_cache_is_bounded_and_can_be_turned_off():
+    app = make_app(PAGE_CACHE_ENTRIES=2)
+    client = app.test_client()
+    for key in ("raynaud", "hypotonie-nourrisson", "anemie-hemolyse"):
+        assert client.get(f"/cle/{key}/q/age_group").status_code == 200
+    assert len(cache_of(app)) == 2  # least recently used page dropped
+
+    off = make_app(PAGE_CACHE_ENTRIES=0)
+    client = off.test_client()
+    first = client.get("/cle/raynaud/q/age_group").get_data(as_text=True)
+    second = client.get("/cle/raynaud/q/age_group").get_data(as_text=True)
+    assert len(cache_of(off)) == 0 and cache_of(off).hits == 0
+    assert TOKEN.sub("", first) == TOKEN.sub("", second)
+
+
+def test_a_form_class_is_built_once_per_question_and_rule_set(ruleset):
+    question = ruleset.keys["raynaud"].question("necrose")
+    app = make_app()
+    with app.test_request_context("/"):
+        assert type(forms.build_form(question, ruleset)) is type(forms.build_form(question, ruleset))
+        other, _ = load(RULES)
+        other_question = other.keys["raynaud"].question("necrose")
+        assert type(forms.build_form(other_question, other)) is not type(forms.build_form(question, ruleset))
