@@ -13,7 +13,7 @@ fi
 
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+.venv/bin/pip install -q --disable-pip-version-check -e '.[test,prod]'
 
 # pytest exits 5 when it collects nothing: that is a failure here too (set -e).
 exec .venv/bin/pytest -q -p no:cacheprovider "$@"

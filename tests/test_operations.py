@@ -93,3 +93,84 @@ def test_no_open_redirect():
     response = client.post("/cle/raynaud/q/age_group?retour=https://evil.example", data={"answer": "adulte"})
     assert response.status_code == 303
     assert response.headers["Location"].startswith("/")
+
+
+def test_reload_is_seen_by_pages_already_cached(tmp_path):
+    rules_dir = tmp_path / "rules"
+    shutil.copytree(RULES, rules_dir)
+    app = _app(rules_dir)
+    client = app.test_client()
+    assert "Phénomène de Raynaud" in client.get("/cle/raynaud/q/age_group").get_data(as_text=True)  # now cached
+    key = rules_dir / "keys" / "raynaud.yaml"
+    key.write_text(key.read_text(encoding="utf-8").replace("title: Phénomène de Raynaud", "title: Raynaud (relu)"),
+                   encoding="utf-8")
+    assert reload_rules(app)[0]
+    page = client.get("/cle/raynaud/q/age_group").get_data(as_text=True)
+    assert "Raynaud (relu)" in page and "Phénomène de Raynaud" not in page
+
+
+def test_server_entry_point_logs_access_and_freezes_the_heap(caplog):
+    import gc
+
+    from orient.wsgi import application
+
+    try:
+        app = application({"SECRET_KEY": "x", "TESTING": True, "RULES_DIR": str(RULES)})
+        assert gc.get_freeze_count() > 0
+        assert logging.getLogger("orient.access").isEnabledFor(logging.INFO)
+        with caplog.at_level(logging.INFO, logger="orient.access"):
+            app.test_client().get("/sante")
+        assert '"chemin": "/sante"' in caplog.text
+    finally:
+        gc.unfreeze()
+
+
+def test_gunicorn_serves_the_documented_entry_point(tmp_path):
+    """The README's production command, for real: gunicorn, 2 workers, access lines on stderr."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "gunicorn.log"
+    env = {**os.environ, "ORIENT_SECRET_KEY": "test-" + "x" * 40, "ORIENT_RULES": str(RULES)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "orient.wsgi:application()"],
+        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/sante", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/cle/raynaud/q/age_group", timeout=5) as response:
+            assert response.status == 200
+        time.sleep(0.3)
+        text = log.read_text()
+        assert '"chemin": "/cle/raynaud/q/age_group"' in text and "Traceback" not in text
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_gunicorn_refuses_to_start_without_a_secret_key(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "ORIENT_SECRET_KEY"}
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-w", "1", "-b", "127.0.0.1:0", "orient.wsgi:application()"],
+        env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "ORIENT_SECRET_KEY n'est pas défini" in result.stdout + result.stderr
