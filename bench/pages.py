@@ -64,6 +64,12 @@ PAGES = [
     ("diseases suggestions", "/maladies/suggestions?q=sclero", None),
     ("disease", "/maladies/sclerodermie-systemique", None),
     ("not found (404)", "/nulle-part", None),
+    ("API: OpenAPI document", "/api/v1/openapi.json", None),
+    ("API: keys", "/api/v1/cles", None),
+    ("API: one key", "/api/v1/cles/raynaud", None),
+    ("API: key as FHIR", "/api/v1/cles/raynaud/fhir", None),
+    ("API: directory (one filière)", "/api/v1/annuaire?filiere=fai2r", None),
+    ("API: diseases", "/api/v1/maladies?q=sclero", None),
 ]
 QUESTION_PAGE = "question: yes/no"
 

@@ -169,3 +169,13 @@ def test_a_form_class_is_built_once_per_question_and_rule_set(ruleset):
         other, _ = load(RULES)
         other_question = other.keys["raynaud"].question("necrose")
         assert type(forms.build_form(other_question, other)) is not type(forms.build_form(question, ruleset))
+
+
+def test_a_page_cached_under_one_mount_prefix_is_not_served_under_another():
+    app = make_app()
+    client = app.test_client()
+    mounted = client.get("/cle/raynaud/q/age_group", environ_overrides={"SCRIPT_NAME": "/orient"})
+    plain = client.get("/cle/raynaud/q/age_group")
+    assert 'href="/orient/cle/raynaud"' in mounted.get_data(as_text=True)
+    assert 'href="/cle/raynaud"' in plain.get_data(as_text=True)
+    assert "/orient/" not in plain.get_data(as_text=True)

@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import Flask, current_app, g, render_template, session
+from flask import Flask, current_app, g, render_template, request, session
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import URLSafeTimedSerializer
 
@@ -81,6 +81,8 @@ class PageCache:
 
         ``key`` must name everything the page depends on besides the rule set.
         """
+        # Links in the page start with the prefix the app is mounted under.
+        key = (request.script_root, key)
         page = self._get(ruleset, key) if self.max_entries else None
         if page is None:
             self.misses += 1
