@@ -211,6 +211,16 @@ def test_filiere_page_has_map_sites_and_pnds(client):
     assert "<svg" in body and "Ostéogenèse imparfaite" in body and "Liste des sites" in body
 
 
+def test_filiere_page_says_when_no_coordinating_site_is_sourced(client, rules):
+    without = {c.filiere for c in rules.centres.values()}
+    without -= {c.filiere for c in rules.centres.values() if c.site_type == "crmr_coordonnateur"}
+    for filiere_id in rules.filieres:
+        body = html.unescape(client.get(f"/annuaire/filiere/{filiere_id}").get_data(as_text=True))
+        assert ("Aucun site coordonnateur" in body) == (filiere_id in without), filiere_id
+    index = html.unescape(client.get("/annuaire/").get_data(as_text=True))
+    assert f"un site coordonnateur vérifié pour {len(rules.filieres) - len(without)} filières sur {len(rules.filieres)}" in index
+
+
 def test_site_page_and_404(client, rules):
     centre = next(iter(rules.centres.values()))
     assert client.get(f"/annuaire/site/{centre.id}").status_code == 200

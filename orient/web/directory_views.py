@@ -45,6 +45,7 @@ def index():
         site_types=SITE_TYPE_LABELS, ages=AGE_BANDS,
         selected={"filiere": filiere, "region": region, "departement": departement, "type": site_type, "age": age},
         filtered=filtered, sites=sites, total=len(ruleset.centres), meta=ruleset.meta,
+        coordinated=len({c.filiere for c in ruleset.centres.values() if c.site_type == "crmr_coordonnateur"}),
         national=national_resources(ruleset), rejected=bool(request.args) and not filtered and any(request.args.values()),
     )
 
@@ -59,7 +60,11 @@ def filiere(filiere_id: str):
     pnds = sorted((p for p in ruleset.pnds.values() if item.id in p.filieres), key=lambda p: p.title.lower())
     keys = [k for k in ruleset.keys.values() if item.id in k.filieres]
     svg = francemap.render(ruleset, sites, title=f"Sites experts de la filière {item.acronym}")
-    return render_template("directory_filiere.html", f=item, sites=sites, pnds=pnds, keys=keys, map_svg=Markup(svg))
+    # Said rather than left to be noticed: a coordinator looking for "the" reference site
+    # must know when our list has none it could source.
+    coordinating_known = any(c.site_type == "crmr_coordonnateur" for c in sites)
+    return render_template("directory_filiere.html", f=item, sites=sites, pnds=pnds, keys=keys, map_svg=Markup(svg),
+                           coordinating_known=coordinating_known)
 
 
 @bp.get("/site/<centre_id>")
