@@ -110,6 +110,22 @@ def test_a_result_page_depends_on_the_departement(csrf_app):
     assert "Martinique (972)" in pages["972"] and "Bouches-du-Rhône (13)" not in pages["972"]
 
 
+def test_a_result_page_depends_on_the_age_band(csrf_app):
+    # The age band is not on the engine's path (it is asked once for every key), yet it
+    # chooses paediatric or adult sites: a child must never get an adult's cached page.
+    pages = {}
+    for age in ("adulte", "enfant"):
+        client = csrf_app.test_client()
+        with client.session_transaction() as session:
+            session.update({"k": "raynaud", "age": age, "dep": "13",
+                            "a": {"necrose": "non", "crise-renale": "non", "signes-associes": ["peau-epaissie"]}})
+        response = client.get("/cle/raynaud/orientation")
+        assert response.status_code == 200
+        pages[age] = response.get_data(as_text=True)
+    assert pages["adulte"] != pages["enfant"]
+    assert "Enfant" in pages["enfant"] and "Enfant" not in pages["adulte"]
+
+
 def test_the_printed_summary_is_rendered_again_on_a_new_day(csrf_app, monkeypatch):
     client = csrf_app.test_client()
     with client.session_transaction() as session:

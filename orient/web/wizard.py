@@ -206,9 +206,10 @@ def _finished_journey(key_id: str):
 
 
 def _orientation_key(page: str, j: journeys.Journey, state: engine.State) -> tuple:
-    # The orientation is a function of the answers on the path (the age band among them)
-    # and the département: that is the whole key of the page.
-    return (page, j.key.id, tuple((q, state.answers[q]) for q in state.path), j.departement)
+    # The orientation is a function of the answers on the path, the age band (never on the
+    # path: it is asked once for all keys, yet it picks paediatric or adult sites) and the
+    # département: that is the whole key of the page.
+    return (page, j.key.id, tuple((q, state.answers[q]) for q in state.path), j.age_group, j.departement)
 
 
 @bp.get("/cle/<key_id>/orientation")
