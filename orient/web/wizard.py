@@ -128,14 +128,15 @@ def question(key_id: str, question_id: str):
     # Everything the page shows: the question, where it sits on the path, the answer given.
     page_key = ("question", key.id, question.id, state.path, _hashable(stored), retour)
     return render_page(page_key, "question.html", lambda: _question_context(
-        key, question, state, build_form(question, ruleset, data={"answer": stored} if stored is not None else None)))
+        key, question, state, build_form(question, ruleset, data={"answer": stored} if stored is not None else None),
+        retour))
 
 
 def _hashable(value):
     return tuple(value) if isinstance(value, list) else value
 
 
-def _question_context(key: Key, question: Question, state: engine.State, form) -> dict:
+def _question_context(key: Key, question: Question, state: engine.State, form, retour: bool) -> dict:
     path = [q for q in state.path if q != AGE_QUESTION_ID]
     position = 1 if question.id == AGE_QUESTION_ID else (path.index(question.id) + 2 if question.id in path else len(path) + 2)
     return dict(
@@ -143,12 +144,13 @@ def _question_context(key: Key, question: Question, state: engine.State, form) -
         is_age=question is AGE_QUESTION or question.id == AGE_QUESTION_ID,
         position=position, total=len(key.questions) + 1,
         back_url=_previous_url(key, state, question.id),
-        retour=request.args.get("retour") == "verifier",
+        retour=retour,
     )
 
 
 def _render_question(key: Key, question: Question, state: engine.State, form):
-    return render_template("question.html", **_question_context(key, question, state, form))
+    retour = request.args.get("retour") == "verifier"
+    return render_template("question.html", **_question_context(key, question, state, form, retour))
 
 
 @bp.route("/cle/<key_id>/departement", methods=["GET", "POST"])
