@@ -1,7 +1,7 @@
 """Load budgets: gunicorn (2 sync workers) under wrk, on 127.0.0.1 only, all in one run.
 
-Run:   .venv/bin/python bench/load.py            (about 2 minutes)
-       .venv/bin/python bench/load.py --quick    (about 25 s: 3 s runs, 10 s soak)
+Run:   .venv/bin/python bench/load.py            (about 5 minutes: 5 rounds)
+       .venv/bin/python bench/load.py --quick    (about 1 minute: 3 rounds of 3 s runs, 10 s soak)
 
 Starts ``gunicorn -w 2`` on a free port of 127.0.0.1 with bench/loadapp.py (the real app,
 CSRF off so that wrk can POST), waits until it answers, then measures in the same run:
@@ -323,7 +323,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 s runs and a 10 s soak")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians are reported)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds, medians reported (default 5; 3 with --quick)")
     parser.add_argument("--soak-connections", type=int, default=64)
     parser.add_argument("--print-cookie", choices=("question", "result"),
                         help="print a session cookie signed with $ORIENT_SECRET_KEY, and exit")
@@ -337,6 +337,7 @@ def main() -> int:
         return 0
 
     run_s, soak_s = (3, 10) if args.quick else (10, 60)
+    args.rounds = args.rounds or (3 if args.quick else 5)
     wrk = ensure_wrk()
     secret_key = os.environ.get("ORIENT_SECRET_KEY") or secrets.token_hex(32)
 
