@@ -177,6 +177,10 @@ class _Evaluator:
                 self._asked[question_id] = self.eval(question.ask_when)
         return self._asked[question_id]
 
+    def forget_undetermined(self) -> None:
+        """Called after an answer is added: only undetermined ask_when results can change."""
+        self._asked = {qid: r for qid, r in self._asked.items() if r is not None}
+
     def value(self, question_id: str) -> Value | _Skipped | None:
         if question_id in self.answers:
             return self.answers[question_id]
@@ -291,19 +295,35 @@ class Decision:
 
 def decide(key: Key, answers: Answers) -> Decision:
     """Given consistent answers, the decided outcome or the next question to ask."""
-    ev = _Evaluator(compile_key(key), answers)
-    for outcome in key.outcomes:
+    return _decide(key, _Evaluator(compile_key(key), answers), 0)[0]
+
+
+def _decide(key: Key, ev: _Evaluator, start: int) -> tuple[Decision, int]:
+    """``decide`` from outcome ``start`` on; also returns the first outcome not yet ruled out.
+
+    Three-valued logic is monotone: an answer added later turns undetermined results into
+    True or False but never changes a determined one. So an outcome found False stays False
+    for the rest of a walk, and the walk need not try it again.
+    """
+    outcomes = key.outcomes
+    first_open: int | None = None
+    for index in range(start, len(outcomes)):
+        outcome = outcomes[index]
         if outcome.when is None:  # the explicit default
-            return Decision(outcome, None)
+            return Decision(outcome, None), index if first_open is None else first_open
         result = ev.eval(outcome.when)
+        if result is False:
+            continue
+        if first_open is None:
+            first_open = index
         if result is True:
-            return Decision(outcome, None)
-        if result is None:
-            question = ev.next_question(outcome.when)
-            if question is not None:
-                return Decision(None, question)
-            # Undetermined yet nothing askable could settle it: treat as not matching.
-    return Decision(None, None)  # unreachable when the key has its default (checked at load)
+            return Decision(outcome, None), first_open
+        question = ev.next_question(outcome.when)
+        if question is not None:
+            return Decision(None, question), first_open
+        # Undetermined yet nothing askable could settle it: treat as not matching (for now).
+    # Unreachable when the key has its default (checked at load).
+    return Decision(None, None), len(outcomes) if first_open is None else first_open
 
 
 @dataclass(frozen=True)
@@ -326,8 +346,12 @@ def walk(key: Key, answers: Answers) -> State:
     """Recompute the path from the start; answers no longer on it are dropped."""
     kept: dict[str, Value] = {}
     path: list[str] = []
+    # One evaluator for the whole walk, over ``kept`` as it grows. What it remembers of ask_when
+    # results stays true once determined (see ``_decide``); the undetermined are forgotten.
+    ev = _Evaluator(compile_key(key), kept)
+    start = 0
     while True:
-        decision = decide(key, kept)
+        decision, start = _decide(key, ev, start)
         if decision.outcome is not None or decision.question is None:
             break
         qid = decision.question.id
@@ -335,6 +359,7 @@ def walk(key: Key, answers: Answers) -> State:
             break
         kept[qid] = answers[qid]
         path.append(qid)
+        ev.forget_undetermined()
     dropped = tuple(q for q in answers if q not in kept)
     return State(key, tuple(path), kept, decision.outcome, decision.question, dropped)
 

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from ..model import POPULATION_LABELS, SITE_TYPE_LABELS
 from ..orientation import french_date
 from .forms import choice_pair
+from .signing import SHA1, KeptSignerSerializer
 from ..ruleset import default_rules_dir, load_or_raise
 
 csrf = CSRFProtect()
@@ -56,13 +57,23 @@ class FlaggingSessionInterface(SecureCookieSessionInterface):
 
     serializer = _PlainJSON()  # type: ignore[assignment]
 
+    digest_method = staticmethod(SHA1)  # same SHA-1 as Flask's, computed by OpenSSL (signing.py)
+
     # Flask builds a new signing serializer (and re-checks its text mode) on every open and
-    # every save; one per secret key is enough, and it is thread-safe (no mutable state).
+    # every save; one per secret key is enough, and it is thread-safe (its caches only ever
+    # gain entries that are pure functions of the key).
     def get_signing_serializer(self, app):  # type: ignore[override]
-        cache_key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        fallbacks = tuple(app.config.get("SECRET_KEY_FALLBACKS") or ())
+        cache_key = (app.secret_key, fallbacks)
         cached = getattr(self, "_serializer", None)
         if cached is None or cached[0] != cache_key:
-            cached = (cache_key, super().get_signing_serializer(app))
+            if not app.secret_key:
+                return None
+            serializer = KeptSignerSerializer(
+                [*fallbacks, app.secret_key], salt=self.salt, serializer=self.serializer,
+                signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
+                compress=False)
+            cached = (cache_key, serializer)
             self._serializer = cached
         return cached[1]
 

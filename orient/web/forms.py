@@ -47,6 +47,12 @@ class _EngineCheck:
 class AnswerForm(FlaskForm):
     value: object = None
 
+    class Meta:
+        # CSRFProtect (web/__init__.py) checks the token of every POST before any view runs,
+        # and the templates write the token themselves: a CSRF field on each form would only
+        # be built, bound and skipped again on every answer.
+        csrf = False
+
 
 class _LenientRadio(RadioField):
     """A radio field whose unknown value is reported by the engine check, in French."""

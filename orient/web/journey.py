@@ -32,7 +32,14 @@ class Journey:
         return engine.walk(self.key, answers)
 
 
+def _session():
+    # The session object itself: each use of Flask's `session` proxy looks it up again, and
+    # a wizard request reads it a dozen times.
+    return session._get_current_object()  # type: ignore[attr-defined]
+
+
 def read(ruleset: RuleSet, key: Key) -> Journey:
+    session = _session()
     raw = session.get("a") if session.get("k") == key.id else None
     answers: dict[str, engine.Value] = {}
     if isinstance(raw, dict):
@@ -45,8 +52,12 @@ def read(ruleset: RuleSet, key: Key) -> Journey:
             except engine.InvalidAnswer:
                 continue
     # The cookie is signed but its shape is still checked: never trust a type.
-    age = session.get("age") if isinstance(session.get("age"), str) else None
-    dep = session.get("dep") if isinstance(session.get("dep"), str) else None
+    age = session.get("age")
+    dep = session.get("dep")
+    if not isinstance(age, str):
+        age = None
+    if not isinstance(dep, str):
+        dep = None
     return Journey(
         key, answers,
         age if age in AGE_BANDS else None,
@@ -56,6 +67,7 @@ def read(ruleset: RuleSet, key: Key) -> Journey:
 
 def store_answer(journey: Journey, question_id: str, value: engine.Value) -> Journey:
     """Record a validated answer in the session; return the journey as it now stands."""
+    session = _session()
     session.permanent = True
     if question_id == AGE_QUESTION_ID:
         session["age"] = value
@@ -70,9 +82,11 @@ def store_answer(journey: Journey, question_id: str, value: engine.Value) -> Jou
 
 def prune(key: Key, state: engine.State) -> None:
     """Forget answers that fell off the path (hidden items keep no answer)."""
-    if session.get("k") == key.id and isinstance(session.get("a"), dict):
-        kept = {q: v for q, v in session["a"].items() if q in state.answers}
-        if kept != session["a"]:
+    session = _session()
+    stored = session.get("a")
+    if session.get("k") == key.id and isinstance(stored, dict):
+        kept = {q: v for q, v in stored.items() if q in state.answers}
+        if kept != stored:
             session["a"] = kept
 
 

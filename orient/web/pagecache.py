@@ -25,9 +25,9 @@ from typing import Any
 
 from flask import Flask, current_app, g, render_template, request, session
 from flask_wtf.csrf import generate_csrf
-from itsdangerous import URLSafeTimedSerializer
 
 from ..ruleset import RuleSet
+from .signing import KeptSignerSerializer
 
 DEFAULT_MAX_ENTRIES = 512  # ~22 KB for the largest page (a result with its map): ~11 MB per worker at most
 
@@ -44,7 +44,7 @@ class PageCache:
         self._pages: OrderedDict[Hashable, bytes] = OrderedDict()
         self._ruleset: RuleSet | None = None
         self._lock = threading.Lock()
-        self._csrf_serializer: tuple[Any, URLSafeTimedSerializer] | None = None
+        self._csrf_serializer: tuple[Any, KeptSignerSerializer] | None = None
         self.hits = 0
         self.misses = 0
 
@@ -107,7 +107,8 @@ class PageCache:
             return generate_csrf()  # the visitor's first token, or one already made for this request
         secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
         if self._csrf_serializer is None or self._csrf_serializer[0] != secret:
-            self._csrf_serializer = (secret, URLSafeTimedSerializer(secret, salt="wtf-csrf-token"))
+            # Flask-WTF's own serializer, but kept and cheaper (signing.py): same token format.
+            self._csrf_serializer = (secret, KeptSignerSerializer(secret, salt="wtf-csrf-token", compress=False))
         token = self._csrf_serializer[1].dumps(raw)
         setattr(g, field, token)  # as generate_csrf does: one token per request
         return token
