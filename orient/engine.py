@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Union
+from typing import Callable, Iterable, Mapping, Union
 
 from .model import (
     AGE_QUESTION,
@@ -136,13 +136,25 @@ def describe(question: Question, value: Value, departement_names: Mapping[str, s
 
 
 class CompiledKey:
-    """A key with its question index, built once and cached: lookups on the hot path are O(1)."""
+    """A key with its question index and its conditions compiled, built once and cached.
+
+    Each condition becomes a closure (``_compile``) that does only its own test: no type
+    dispatch on the hot path, where a walk evaluates the same few trees at every step.
+    """
 
     def __init__(self, key: Key):
         self.key = key
         self.questions: tuple[Question, ...] = (AGE_QUESTION, *key.questions)
         self.by_id: dict[str, Question] = {q.id: q for q in self.questions}
         self.order: dict[str, int] = {q.id: i for i, q in enumerate(self.questions)}
+        # By the condition object's id: conditions belong to the frozen key held just above.
+        self.tests: dict[int, _Test] = {}
+        for question in key.questions:
+            if question.ask_when is not None:
+                _compile(question.ask_when, self.tests)
+        for outcome in key.outcomes:
+            if outcome.when is not None:
+                _compile(outcome.when, self.tests)
 
 
 _compiled: dict[int, CompiledKey] = {}
@@ -187,44 +199,10 @@ class _Evaluator:
         return SKIPPED if self.askable(question_id) is False else None
 
     def eval(self, cond: Condition) -> bool | None:
-        if isinstance(cond, AnswerCondition):
-            value = self.value(cond.answer)
-            if value is None:
-                return None
-            if value is SKIPPED:
-                return False
-            return _leaf(cond, value)
-        if isinstance(cond, AllCondition):
-            result: bool | None = True
-            for child in cond.all:
-                r = self.eval(child)
-                if r is False:
-                    return False
-                if r is None:
-                    result = None
-            return result
-        if isinstance(cond, AnyCondition):
-            result = False
-            for child in cond.any:
-                r = self.eval(child)
-                if r is True:
-                    return True
-                if r is None:
-                    result = None
-            return result
-        if isinstance(cond, NotCondition):
-            r = self.eval(cond.not_)
-            return None if r is None else not r
-        if isinstance(cond, AtLeastCondition):
-            results = [self.eval(child) for child in cond.of]
-            true = results.count(True)
-            unknown = results.count(None)
-            if true >= cond.at_least:
-                return True
-            if true + unknown < cond.at_least:
-                return False
-            return None
-        raise TypeError(cond)  # pragma: no cover
+        test = self.ck.tests.get(id(cond))
+        if test is None:  # a condition that is not part of this key (ad hoc use): compile it now
+            test = _compile(cond, {})
+        return test(self)
 
     def pending(self, cond: Condition, out: set[str]) -> None:
         """Collect the questions whose answers could still settle an undetermined condition."""
@@ -278,6 +256,93 @@ def _leaf(cond: AnswerCondition, value: Value) -> bool:
         (cond.lt is None or value < cond.lt) and (cond.le is None or value <= cond.le)
         and (cond.gt is None or value > cond.gt) and (cond.ge is None or value >= cond.ge)
     )
+
+
+_Test = Callable[[_Evaluator], Union[bool, None]]
+
+
+def _leaf_test(cond: AnswerCondition) -> Callable[[Value], bool]:
+    """``_leaf`` specialised to one condition's operator."""
+    if cond.is_ is not None:
+        expected = cond.is_
+        return lambda value: value == expected
+    if cond.in_ is not None:
+        allowed = frozenset(cond.in_)
+        return lambda value: not isinstance(value, frozenset) and value in allowed
+    if cond.includes is not None:
+        member = cond.includes
+        return lambda value: isinstance(value, frozenset) and member in value
+    if cond.includes_any is not None:
+        members = frozenset(cond.includes_any)
+        return lambda value: isinstance(value, frozenset) and not value.isdisjoint(members)
+    return lambda value: _leaf(cond, value)
+
+
+def _compile(cond: Condition, tests: dict[int, _Test]) -> _Test:
+    """A closure computing ``cond`` in three-valued logic; registers every node in ``tests``."""
+    if isinstance(cond, AnswerCondition):
+        question_id, check = cond.answer, _leaf_test(cond)
+
+        def test(ev: _Evaluator) -> bool | None:
+            answers = ev.answers
+            if question_id in answers:
+                return check(answers[question_id])
+            return False if ev.askable(question_id) is False else None  # skipped: false
+
+    elif isinstance(cond, AllCondition):
+        children = tuple(_compile(child, tests) for child in cond.all)
+
+        def test(ev: _Evaluator) -> bool | None:
+            result: bool | None = True
+            for child in children:
+                r = child(ev)
+                if r is False:
+                    return False
+                if r is None:
+                    result = None
+            return result
+
+    elif isinstance(cond, AnyCondition):
+        children = tuple(_compile(child, tests) for child in cond.any)
+
+        def test(ev: _Evaluator) -> bool | None:
+            result: bool | None = False
+            for child in children:
+                r = child(ev)
+                if r is True:
+                    return True
+                if r is None:
+                    result = None
+            return result
+
+    elif isinstance(cond, NotCondition):
+        inner = _compile(cond.not_, tests)
+
+        def test(ev: _Evaluator) -> bool | None:
+            r = inner(ev)
+            return None if r is None else not r
+
+    elif isinstance(cond, AtLeastCondition):
+        children, needed = tuple(_compile(child, tests) for child in cond.of), cond.at_least
+
+        def test(ev: _Evaluator) -> bool | None:
+            true = unknown = 0
+            for child in children:
+                r = child(ev)
+                if r is True:
+                    true += 1
+                elif r is None:
+                    unknown += 1
+            if true >= needed:
+                return True
+            if true + unknown < needed:
+                return False
+            return None
+
+    else:  # pragma: no cover - the model has no other condition
+        raise TypeError(cond)
+    tests[id(cond)] = test
+    return test
 
 
 def evaluate(key: Key, cond: Condition, answers: Answers) -> bool | None:

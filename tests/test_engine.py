@@ -458,3 +458,67 @@ def test_random_journeys_are_consistent(ruleset):
                 assert evaluate(key, state.outcome.when, state.answers) is True
             for ruled in why.ruled_out:
                 assert evaluate(key, ruled.outcome.when, state.answers) is not True
+
+
+# --- the compiled, incremental engine against a plain reference -------------------------------
+
+
+def reference_eval(key: Key, cond, answers: dict):
+    """Three-valued logic written out plainly, with no compilation and no memo: the meaning the
+    engine's closures must keep."""
+    questions = {q.id: q for q in (AGE_QUESTION, *key.questions)}
+
+    def askable(qid):
+        q = questions.get(qid)
+        return True if q is None or q.ask_when is None else ev(q.ask_when)
+
+    def ev(c):
+        if "answer" in type(c).model_fields:
+            if c.answer in answers:
+                return engine._leaf(c, answers[c.answer])
+            return False if askable(c.answer) is False else None
+        if hasattr(c, "all"):
+            rs = [ev(x) for x in c.all]
+            return False if False in rs else (None if None in rs else True)
+        if hasattr(c, "any"):
+            rs = [ev(x) for x in c.any]
+            return True if True in rs else (None if None in rs else False)
+        if hasattr(c, "not_"):
+            r = ev(c.not_)
+            return None if r is None else not r
+        rs = [ev(x) for x in c.of]
+        if rs.count(True) >= c.at_least:
+            return True
+        return False if rs.count(True) + rs.count(None) < c.at_least else None
+
+    return ev(cond)
+
+
+def reference_walk(key: Key, answers: dict):
+    """The walk as first written: decide from scratch, over every outcome, at every step."""
+    kept: dict = {}
+    while True:
+        decision = engine.decide(key, kept)
+        if decision.outcome is not None or decision.question is None or decision.question.id not in answers:
+            return decision, tuple(kept)
+        kept[decision.question.id] = answers[decision.question.id]
+
+
+def test_compiled_conditions_and_incremental_walk_match_the_reference(ruleset):
+    import random
+
+    rng = random.Random(20261130)
+    for key in ruleset.keys.values():
+        conditions = [q.ask_when for q in key.questions if q.ask_when is not None]
+        conditions += [o.when for o in key.outcomes if o.when is not None]
+        for _ in range(40):
+            # Any subset of answers, on the path or not, in any state of completion.
+            answers = {}
+            for q in key.questions:
+                if q.kind != "departement" and rng.random() < 0.5:
+                    answers[q.id] = rng.choice(engine.domain(key, q))
+            for cond in conditions:
+                assert evaluate(key, cond, answers) == reference_eval(key, cond, answers), (key.id, cond, answers)
+            decision, path = reference_walk(key, answers)
+            state = walk(key, answers)
+            assert (state.outcome, state.next_question, state.path) == (decision.outcome, decision.question, path)

@@ -174,3 +174,32 @@ def test_gunicorn_refuses_to_start_without_a_secret_key(tmp_path):
         env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "ORIENT_SECRET_KEY n'est pas défini" in result.stdout + result.stderr
+
+
+def test_orient_serve_makes_its_own_key_per_process(monkeypatch):
+    monkeypatch.delenv("ORIENT_SECRET_KEY", raising=False)
+    first = create_app({"GENERATE_SECRET_KEY": True, "RULES_DIR": str(RULES)}).secret_key
+    second = create_app({"GENERATE_SECRET_KEY": True, "RULES_DIR": str(RULES)}).secret_key
+    assert first != second and len(first) >= 64  # 32 random bytes, hex
+
+
+SECRET_ASSIGNMENT = __import__("re").compile(
+    r"""(SECRET_KEY|secret_key|password|api_key|token)\s*[=:]\s*["'][A-Za-z0-9+/_-]{16,}["']""")
+
+
+def test_no_secret_in_the_repository():
+    """Nothing the app or its deployment reads may carry a key: it comes from the environment.
+    (Tests sign with throwaway keys of their own, in tests/ and bench/, which serve nothing.)"""
+    import subprocess
+
+    root = RULES.parent
+    tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout.split()
+    assert tracked, "git ls-files listed nothing"
+    offenders = []
+    for name in tracked:
+        if name.startswith(("tests/", "bench/")) or name.endswith((".svg", ".png", ".ico")):
+            continue
+        text = (root / name).read_text("utf-8", errors="replace")
+        if "-----BEGIN" in text and "PRIVATE KEY" in text or SECRET_ASSIGNMENT.search(text):
+            offenders.append(name)
+    assert offenders == []
