@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Union
 
 from .model import (
@@ -401,20 +401,31 @@ class State:
     outcome: Outcome | None
     next_question: Question | None
     dropped: tuple[str, ...]
+    # The first outcome not yet ruled out when the walk stopped: where ``walk(..., since=self)``
+    # picks up. Bookkeeping, not part of what the state means.
+    resume_at: int = field(default=0, compare=False, repr=False)
 
     @property
     def finished(self) -> bool:
         return self.outcome is not None
 
 
-def walk(key: Key, answers: Answers) -> State:
-    """Recompute the path from the start; answers no longer on it are dropped."""
+def walk(key: Key, answers: Answers, since: State | None = None) -> State:
+    """Recompute the path from the start; answers no longer on it are dropped.
+
+    ``since``, a state walked earlier over some of these same answers (as when a POST has
+    just added the answer to its next question), lets the walk pick up where that one
+    stopped: with the same answers kept, a walk from the start would retrace its path exactly.
+    """
     kept: dict[str, Value] = {}
     path: list[str] = []
+    start = 0
+    if (since is not None and since.key is key and since.next_question is not None
+            and all(q in answers and answers[q] == v for q, v in since.answers.items())):
+        kept, path, start = dict(since.answers), list(since.path), since.resume_at
     # One evaluator for the whole walk, over ``kept`` as it grows. What it remembers of ask_when
     # results stays true once determined (see ``_decide``); the undetermined are forgotten.
     ev = _Evaluator(compile_key(key), kept)
-    start = 0
     while True:
         decision, start = _decide(key, ev, start)
         if decision.outcome is not None or decision.question is None:
@@ -426,7 +437,7 @@ def walk(key: Key, answers: Answers) -> State:
         path.append(qid)
         ev.forget_undetermined()
     dropped = tuple(q for q in answers if q not in kept)
-    return State(key, tuple(path), kept, decision.outcome, decision.question, dropped)
+    return State(key, tuple(path), kept, decision.outcome, decision.question, dropped, start)
 
 
 # --- explanation ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cached_property
 from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlsplit
 
@@ -260,9 +261,16 @@ class Question(Frozen):
     ask_when: Condition | None = None
 
     def option(self, option_id: str) -> Option | None:
-        return next((o for o in self.options if o.id == option_id), None)
+        return self._options_by_id.get(option_id)
 
-    @property
+    # Lookups on the request path (every stored answer is re-validated on every page): built
+    # once per frozen object. cached_property writes to the instance dict, which a frozen
+    # pydantic model allows, and is neither a field nor part of equality or dumps.
+    @cached_property
+    def _options_by_id(self) -> dict[str, Option]:
+        return {o.id: o for o in self.options}
+
+    @cached_property
     def choice_ids(self) -> tuple[str, ...]:
         """The closed set of values for choice-like kinds (yes_no, single, multiple)."""
         if self.kind == "yes_no":
@@ -329,7 +337,11 @@ class Key(Frozen):
     def question(self, question_id: str) -> Question | None:
         if question_id == AGE_QUESTION_ID:
             return AGE_QUESTION
-        return next((q for q in self.questions if q.id == question_id), None)
+        return self._questions_by_id.get(question_id)
+
+    @cached_property
+    def _questions_by_id(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
 
     def outcome(self, outcome_id: str) -> Outcome | None:
         return next((o for o in self.outcomes if o.id == outcome_id), None)

@@ -522,3 +522,24 @@ def test_compiled_conditions_and_incremental_walk_match_the_reference(ruleset):
             decision, path = reference_walk(key, answers)
             state = walk(key, answers)
             assert (state.outcome, state.next_question, state.path) == (decision.outcome, decision.question, path)
+
+
+def test_a_walk_picks_up_where_an_earlier_one_stopped(ruleset):
+    import random
+
+    rng = random.Random(7)
+    for key in ruleset.keys.values():
+        for _ in range(10):
+            answers = random_journey(key, rng, ruleset.departements)
+            order = list(answers)
+            for cut in range(len(order) + 1):
+                before = walk(key, {q: answers[q] for q in order[:cut]})
+                for after in (answers, {**answers, order[0]: answers[order[0]]}, {}):
+                    assert walk(key, after, since=before) == walk(key, after)
+            # An earlier state whose answers were since changed is not picked up.
+            first = order[0]
+            other = next((v for v in engine.domain(key, key.question(first)) if v != answers[first]), None)
+            if other is not None and len(order) > 1:
+                before = walk(key, {first: answers[first]})
+                changed = {**answers, first: other}
+                assert walk(key, changed, since=before) == walk(key, changed)

@@ -25,11 +25,13 @@ class Journey:
     age_group: str | None
     departement: str | None
 
-    def state(self) -> engine.State:
+    def state(self, since: engine.State | None = None) -> engine.State:
+        """Where the journey stands; ``since``, its state before the last answer, saves
+        walking the path again (engine.walk)."""
         answers = dict(self.answers)
         if self.age_group:
             answers[AGE_QUESTION_ID] = self.age_group
-        return engine.walk(self.key, answers)
+        return engine.walk(self.key, answers, since)
 
 
 def _session():

@@ -115,7 +115,7 @@ def question(key_id: str, question_id: str):
         form = build_form(question, ruleset)
         if form.validate_on_submit():
             j = journeys.store_answer(j, question.id, form.value)
-            state = j.state()
+            state = j.state(since=state)
             journeys.prune(key, state)
             if request.args.get("retour") == "verifier" and state.finished:
                 return redirect(url_for("wizard.check", key_id=key.id), 303)
