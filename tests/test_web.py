@@ -334,6 +334,26 @@ def test_security_headers(client):
     assert response.headers["Referrer-Policy"] == "same-origin"
 
 
+@pytest.mark.parametrize("url, method, status", [
+    ("/", "GET", 200), ("/cle/raynaud/suite", "GET", 303), ("/nulle-part", "GET", 404),
+    ("/recommencer", "GET", 405), ("/sante", "GET", 200), ("/api/v1/cles", "GET", 200),
+    ("/static/orient.css", "GET", 200), ("/annuaire/carte.svg", "GET", 200),
+])
+def test_every_response_carries_each_security_header_once(client, url, method, status):
+    response = client.open(url, method=method)
+    assert response.status_code == status
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options",
+                 "Permissions-Policy", "Cross-Origin-Opener-Policy"):
+        assert len(response.headers.getlist(name)) == 1, name
+    cache = response.headers.getlist("Cache-Control")
+    if url.startswith("/static/"):
+        assert "no-store" not in " ".join(cache)  # static files stay cacheable
+    elif url.endswith(".svg"):
+        assert cache == ["public, max-age=3600"]  # a view's own choice is kept, not doubled
+    else:
+        assert cache == ["no-store"]
+
+
 def test_session_cookie_flags(client):
     response = answer(client, "raynaud", "age_group", "adulte")
     cookie = response.headers["Set-Cookie"]
