@@ -430,6 +430,13 @@ class Pnds(Frozen):
     source: Url
     orpha: tuple[int, ...] = ()
 
+    @cached_property
+    def host(self) -> str:
+        """Who serves the document (``has-sante.fr``, a filière's site, or a third party's copy):
+        shown beside each link, so that a GP sees where it leads before following it."""
+        host = urlsplit(self.url).hostname or ""
+        return host[4:] if host.startswith("www.") else host
+
 
 class PndsFile(Frozen):
     pnds: tuple[Pnds, ...] = Field(min_length=1)

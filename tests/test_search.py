@@ -387,3 +387,13 @@ def test_security_headers_on_the_new_pages(client):
         response = client.get(url)
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_each_pnds_link_says_who_serves_the_document(client, ruleset):
+    # An HAS page, and a copy kept by a third party: a GP sees which before following it.
+    for pnds_id in ("htap", "acromegalie", next(p.id for p in ruleset.pnds.values() if "scribd" in p.url)):
+        pnds = ruleset.pnds[pnds_id]
+        page = client.get(f"/maladies/{pnds_id}").get_data(as_text=True)
+        assert f'href="{pnds.url}"' in page and f"sur {pnds.host}</span>" in page
+    assert ruleset.pnds["htap"].host == "has-sante.fr"
+    assert ruleset.pnds["htap"].url.startswith("https://www.has-sante.fr/")
