@@ -9,8 +9,7 @@ from __future__ import annotations
 import threading
 from weakref import WeakKeyDictionary
 
-from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, SelectMultipleField, StringField
+from wtforms import Form, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -44,14 +43,13 @@ class _EngineCheck:
             raise ValidationError(exc.message) from None
 
 
-class AnswerForm(FlaskForm):
-    value: object = None
+class AnswerForm(Form):
+    """A plain WTForms form: Flask-WTF's CSRFProtect (web/__init__.py) checks the token of
+    every POST before any view runs, and the templates write the token themselves, so
+    FlaskForm would only add a CSRF field built, bound and skipped again on every answer, and
+    a second look at the request to find the form data the view passes in anyway."""
 
-    class Meta:
-        # CSRFProtect (web/__init__.py) checks the token of every POST before any view runs,
-        # and the templates write the token themselves: a CSRF field on each form would only
-        # be built, bound and skipped again on every answer.
-        csrf = False
+    value: object = None
 
 
 class _LenientRadio(RadioField):
@@ -94,6 +92,8 @@ _classes_lock = threading.Lock()
 
 
 def build_form(question: Question, ruleset: RuleSet, **kwargs) -> AnswerForm:
+    """The form for ``question``: ``formdata=request.form`` to validate a POST, ``data=`` to
+    show a stored answer."""
     with _classes_lock:
         by_question = _classes.setdefault(ruleset, {})
         entry = by_question.get(id(question))

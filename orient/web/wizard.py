@@ -112,8 +112,8 @@ def question(key_id: str, question_id: str):
                 message="Cette question ne fait pas (ou plus) partie du parcours, peut-être parce qu'une "
                         "réponse précédente a changé. Vos autres réponses sont conservées.",
                 resume=url_for("wizard.resume", key_id=key.id)), 400
-        form = build_form(question, ruleset)
-        if form.validate_on_submit():
+        form = build_form(question, ruleset, formdata=request.form)
+        if form.validate():
             j = journeys.store_answer(j, question.id, form.value)
             state = j.state(since=state)
             journeys.prune(key, state)
@@ -163,8 +163,8 @@ def departement(key_id: str):
         return redirect(next_url(j, state), 303)
     question = DEPARTEMENT_QUESTION
     if request.method == "POST":
-        form = build_form(question, ruleset)
-        if form.validate_on_submit():
+        form = build_form(question, ruleset, formdata=request.form)
+        if form.validate():
             journeys.store_departement(form.value)
             if request.args.get("retour") == "verifier":
                 return redirect(url_for("wizard.check", key_id=key.id), 303)
