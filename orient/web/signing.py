@@ -5,7 +5,8 @@ answer re-signs the cookie. As Flask and Flask-WTF call itsdangerous, each of th
 new signer, derives the signing key again from the secret, and computes HMAC-SHA1 in pure
 Python: itsdangerous's default digest is a Python function that looks up ``hashlib.sha1``
 lazily, and ``hmac`` can only hand a digest to OpenSSL when it is given the C constructor
-itself. Together that was a third of what a wizard page costs beyond Flask.
+itself. Together that was about 7 % of the CPU time of a wizard request (measured in-process:
+question page, answer, result page).
 
 ``KeptSignerSerializer`` is ``URLSafeTimedSerializer`` with:
 
