@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -96,23 +95,15 @@ def count_instructions(valgrind: str, name: str, count: int, tmp: Path) -> int:
     return int(match.group(1))
 
 
-def ensure_valgrind() -> str:
-    valgrind = shutil.which("valgrind")
-    if not valgrind and shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run(["apt-get", "install", "-y", "-q", "valgrind"], check=False, timeout=600,
-                       stdout=subprocess.DEVNULL)
-        valgrind = shutil.which("valgrind")
-    if not valgrind:
-        sys.exit("valgrind is required (Debian: apt-get install -y valgrind)")
-    return valgrind
-
-
 def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         child(sys.argv[2], int(sys.argv[3]))
         return 0
     names = [n for n in sys.argv[1:] if n in REQUESTS] or list(REQUESTS)
-    valgrind = ensure_valgrind()
+    sys.path.insert(0, str(BENCH))
+    from load import ensure_tool
+
+    valgrind = ensure_tool("valgrind")
     with tempfile.TemporaryDirectory(prefix="orient-instr-") as tmp, \
             ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         jobs = {(n, c): pool.submit(count_instructions, valgrind, n, c, Path(tmp)) for n in names for c in (0, N)}

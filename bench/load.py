@@ -282,18 +282,20 @@ end
 """ + LUA_COMMON
 
 
-def ensure_wrk() -> str:
-    wrk = shutil.which("wrk")
-    if wrk:
-        return wrk
+def ensure_tool(name: str) -> str:
+    """The path of a Debian tool the bench drives (wrk, valgrind), installed with apt-get when
+    missing and running as root; exits with a clear message otherwise."""
+    path = shutil.which(name)
+    if path:
+        return path
     if shutil.which("apt-get") and os.geteuid() == 0:
-        print("wrk missing: apt-get install -y wrk", flush=True)
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, timeout=300,
+        print(f"{name} missing: apt-get install -y {name}", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", name], check=False, timeout=600,
                        stdout=subprocess.DEVNULL)
-        wrk = shutil.which("wrk")
-    if not wrk:
-        sys.exit("wrk is required (Debian: apt-get install -y wrk)")
-    return wrk
+        path = shutil.which(name)
+    if not path:
+        sys.exit(f"{name} is required (Debian: apt-get install -y {name})")
+    return path
 
 
 def run_wrk(wrk: str, script: Path, url: str, connections: int, seconds: int) -> dict:
@@ -338,7 +340,7 @@ def main() -> int:
 
     run_s, soak_s = (3, 10) if args.quick else (10, 60)
     args.rounds = args.rounds or (3 if args.quick else 5)
-    wrk = ensure_wrk()
+    wrk = ensure_tool("wrk")
     secret_key = os.environ.get("ORIENT_SECRET_KEY") or secrets.token_hex(32)
 
     def on_signal(signum, frame):

@@ -278,6 +278,23 @@ def _leaf_test(cond: AnswerCondition) -> Callable[[Value], bool]:
     return lambda value: _leaf(cond, value)
 
 
+def _short_circuit(children: tuple[_Test, ...], decisive: bool) -> _Test:
+    """``all`` (decisive False) or ``any`` (decisive True) in three-valued logic: the first
+    child with the decisive value settles it; otherwise undetermined if any child is."""
+
+    def test(ev: _Evaluator) -> bool | None:
+        result: bool | None = not decisive
+        for child in children:
+            r = child(ev)
+            if r is decisive:
+                return decisive
+            if r is None:
+                result = None
+        return result
+
+    return test
+
+
 def _compile(cond: Condition, tests: dict[int, _Test]) -> _Test:
     """A closure computing ``cond`` in three-valued logic; registers every node in ``tests``."""
     if isinstance(cond, AnswerCondition):
@@ -290,30 +307,10 @@ def _compile(cond: Condition, tests: dict[int, _Test]) -> _Test:
             return False if ev.askable(question_id) is False else None  # skipped: false
 
     elif isinstance(cond, AllCondition):
-        children = tuple(_compile(child, tests) for child in cond.all)
-
-        def test(ev: _Evaluator) -> bool | None:
-            result: bool | None = True
-            for child in children:
-                r = child(ev)
-                if r is False:
-                    return False
-                if r is None:
-                    result = None
-            return result
+        test = _short_circuit(tuple(_compile(child, tests) for child in cond.all), decisive=False)
 
     elif isinstance(cond, AnyCondition):
-        children = tuple(_compile(child, tests) for child in cond.any)
-
-        def test(ev: _Evaluator) -> bool | None:
-            result: bool | None = False
-            for child in children:
-                r = child(ev)
-                if r is True:
-                    return True
-                if r is None:
-                    result = None
-            return result
+        test = _short_circuit(tuple(_compile(child, tests) for child in cond.any), decisive=True)
 
     elif isinstance(cond, NotCondition):
         inner = _compile(cond.not_, tests)

@@ -234,6 +234,14 @@ def test_platforms_page_lists_every_region(client, rules):
         assert region.name in body
 
 
+def test_a_patient_in_normandy_is_pointed_to_the_normandy_platform(rules):
+    from orient.orientation import regional_resources
+
+    for dep in ("14", "76"):  # Calvados (Caen), Seine-Maritime (Rouen)
+        assert [r.id for r in regional_resources(rules, dep)] == ["pemr-normandie"]
+    assert regional_resources(rules, "31") == ()  # Occitanie: none sourced yet, MRIS is shown instead
+
+
 def test_map_svg_is_valid_xml_and_marks_the_patient(client):
     response = client.get("/annuaire/carte.svg?filiere=respifil&departement=972")
     assert response.mimetype == "image/svg+xml"
