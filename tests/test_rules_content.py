@@ -65,3 +65,10 @@ def test_knowledge_base_coverage(ruleset):
     assert len(ruleset.filieres) == FILIERES
     assert len(ruleset.keys) >= MIN_KEYS, f"{len(ruleset.keys)} clés seulement"
     assert report.unreached_filieres == (), f"filières non atteintes : {report.unreached_filieres}"
+
+
+def test_orpha_codes_checked_against_orphanet_stay_fixed(ruleset):
+    # Checked on 2026-11-30 against Orphanet's nomenclature as quoted in public sources. The
+    # Sjögren entry had carried ORPHA:289, which is Ellis-van Creveld syndrome.
+    assert ruleset.pnds["sjogren"].orpha == (289390,)
+    assert 289 not in {code for p in ruleset.pnds.values() for code in p.orpha}
