@@ -8,16 +8,20 @@ exploring the engine's own paths, so the checker and the engine cannot disagree.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from . import engine
+from . import age_alerts, engine
 from .diagnostics import Diagnostic, suggest
 from .loader import SourceMap
 from .model import (
     AGE_BANDS,
     AGE_QUESTION_ID,
+    NONE_OF_THESE,
+    UNKNOWN,
     YES_NO,
+    AgeAlertLayer,
     AllCondition,
     AnswerCondition,
     AnyCondition,
@@ -35,6 +39,7 @@ from .model import (
     ResourceFile,
     ScenarioFile,
     TerritoryFile,
+    iter_leaves,
 )
 
 
@@ -46,6 +51,7 @@ class Parsed:
     filieres: list[tuple[Filiere, SourceMap, int]] = field(default_factory=list)
     centres: list[tuple[Centre, SourceMap, int]] = field(default_factory=list)
     keys: list[tuple[Key, SourceMap, str]] = field(default_factory=list)  # with file stem
+    age_alerts: tuple[AgeAlertLayer, SourceMap] | None = None
     pnds: list[tuple[Pnds, SourceMap, int]] = field(default_factory=list)
     resources: tuple[ResourceFile, SourceMap] | None = None
     territories: tuple[TerritoryFile, SourceMap] | None = None
@@ -93,18 +99,30 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
             diags.append(smap.diag(("url_patterns", "orphanet_disease"), "URL_INVALIDE",
                                    "le modèle d'URL Orphanet doit contenir {orpha}"))
         for i, resource in enumerate(resources.resources):
+            if (resource.url or resource.phone) and not resource.source:
+                diags.append(smap.diag(("resources", i, "id"), "SOURCE_MANQUANTE",
+                                       "une ressource qui donne un site ou un numéro cite sa source"))
+            if resource.kind != "urgence" and not resource.url:
+                diags.append(smap.diag(("resources", i, "id"), "CHAMP_MANQUANT", "une ressource donne son url"))
             for j, code in enumerate(resource.regions):
                 if regions:
                     _ref(diags, smap, ("resources", i, "regions", j), code, regions, "TERRITOIRE_INCONNU", "région")
 
+    urgences = None if parsed.resources is None else {
+        r.id for r in parsed.resources[0].resources if r.kind == "urgence"}
+    refs = References(known_filieres, known_centres, known_pnds, set(departements), urgences)
     key_ids = _unique(diags, ((k.id, smap, ("id",)) for k, smap, _ in parsed.keys), "clé")
     known_keys = key_ids | parsed.failed_keys
+    layer = parsed.age_alerts[0] if parsed.age_alerts else None
+    if parsed.age_alerts:
+        layer_smap = parsed.age_alerts[1]
+        diags.extend(check_key(age_alerts.as_key(layer), layer_smap, age_alerts.LAYER_ID, today, refs))  # type: ignore[arg-type]
     for key, smap, stem in parsed.keys:
-        diags.extend(check_key(key, smap, stem, today, known_filieres, known_centres, known_pnds, set(departements)))
+        diags.extend(check_key(key, smap, stem, today, refs, layer))
 
     scenario_ids: set[str] = set()
     covered: dict[str, set[str]] = {}
-    keys_by_id = {k.id: k for k, _, _ in parsed.keys}
+    keys_by_id = {k.id: age_alerts.compose(k, layer) for k, _, _ in parsed.keys}
     for scenario_file, smap in parsed.scenarios:
         if scenario_file.key not in known_keys:
             diags.append(smap.diag(("key",), "CLE_INCONNUE", f"clé « {scenario_file.key} » inconnue",
@@ -206,8 +224,51 @@ def _operator(leaf: AnswerCondition) -> str:
     return "numeric"
 
 
-def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, filieres: set[str] | None,
-              centres: set[str] | None, pnds: set[str] | None, departements: set[str]) -> list[Diagnostic]:
+@dataclass(frozen=True)
+class References:
+    """The ids a key may cite; None where the file listing them did not parse."""
+
+    filieres: set[str] | None
+    centres: set[str] | None
+    pnds: set[str] | None
+    departements: set[str]
+    urgences: set[str] | None  # resources of kind "urgence"
+
+
+# Words that tie a text to some age bands: a text shown outside them speaks to the wrong
+# patient ("nourrisson" to a 12-year-old, school to an adult). Whole words, accents as written.
+AGE_WORDS: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = tuple(
+    (re.compile(rf"\b(?:{pattern})\b", re.I), frozenset(bands), label) for pattern, bands, label in (
+        (r"nourrissons?|bébés?|tétées?|téter|tète|biberons?", ("nouveau-ne", "nourrisson"), "un nourrisson"),
+        (r"nouveau-nés?", ("nouveau-ne", "nourrisson"), "un nouveau-né"),
+        (r"école|scolaires?|scolarité|maîtresse|instituteur|crèche", ("nourrisson", "enfant", "adolescent"),
+         "un enfant scolarisé"),
+    ))
+
+
+def _age_text(diags: list[Diagnostic], smap: SourceMap, path: tuple, text: str | None, shown: frozenset[str]) -> None:
+    if not text or not shown:
+        return
+    for pattern, bands, label in AGE_WORDS:
+        match = pattern.search(text)
+        if match and not shown <= bands:
+            outside = ", ".join(AGE_BANDS[b].split(" (")[0].lower() for b in AGE_BANDS if b in shown - bands)
+            diags.append(smap.diag(path, "TEXTE_AGE",
+                                   f"« {match.group(0)} » s'adresse à {label}, mais ce texte est aussi montré pour : "
+                                   f"{outside} ; restreignez ses tranches d'âge (ages, when) ou reformulez"))
+            return
+
+
+def _bands_where(key: Key, cond: Condition | None) -> frozenset[str]:
+    """The key's age bands for which ``cond`` can still be true (the age alone decides)."""
+    if cond is None:
+        return frozenset(key.ages)
+    return frozenset(b for b in key.ages if engine.evaluate(key, cond, {AGE_QUESTION_ID: b}) is not False)
+
+
+def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: References,
+              layer: AgeAlertLayer | None = None) -> list[Diagnostic]:
+    filieres, centres, pnds, departements = refs.filieres, refs.centres, refs.pnds, refs.departements
     diags: list[Diagnostic] = []
     if key.id != stem:
         diags.append(smap.diag(("id",), "ID_FICHIER", f"l'id « {key.id} » doit être le nom du fichier (« {stem} »)"))
@@ -243,6 +304,23 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, filieres: se
                                        "une question numérique demande min, max et unit"))
             elif question.min >= question.max:
                 diags.append(smap.diag(base + ("min",), "BORNES_MANQUANTES", "min doit être inférieur à max"))
+        if not question.offers_unknown:
+            diags.append(smap.diag(base + ("options",), "INCONNU_MANQUANT",
+                                   f"la question « {question.id} » n'offre pas de réponse « je ne sais pas » : ajoutez "
+                                   f"l'option « {UNKNOWN} » (Je ne sais pas / non recherché / non fait)"))
+        if question.kind == "multiple":
+            for j, oid in enumerate(option_ids):
+                if oid in (UNKNOWN, NONE_OF_THESE):
+                    diags.append(smap.diag(base + ("options", j, "id"), "OPTION_RESERVEE",
+                                           f"l'option « {oid} » est ajoutée d'office aux questions à choix multiples "
+                                           "(« aucun de ces signes », « je ne sais pas ») ; ne la déclarez pas"))
+        for j, band in enumerate(question.ages):
+            if band not in key.ages:
+                diags.append(smap.diag(base + ("ages", j), "AGE_HORS_CLE",
+                                       f"tranche d'âge « {band} » absente des âges de la clé"))
+        if layer is not None and any(q.id == question.id for q in layer.questions):
+            diags.append(smap.diag(base + ("id",), "ID_DUPLIQUE",
+                                   f"question « {question.id} » déjà déclarée dans alertes-age.yaml"))
 
     questions = {q.id: q for q in key.questions}
     all_ids = list(questions) + [AGE_QUESTION_ID]
@@ -297,14 +375,41 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, filieres: se
         if not outcome.default and outcome.when is None:
             diags.append(smap.diag(base + ("id",), "CONDITION_MANQUANTE",
                                    "une issue qui n'est pas l'issue par défaut demande une condition « when »"))
-        if outcome.filiere is None and outcome.action != "monitor":
+        if outcome.filiere is None and outcome.action not in ("monitor", "emergency"):
             diags.append(smap.diag(base + ("action",), "FILIERE_MANQUANTE",
                                    "une issue qui oriente doit nommer sa filière"))
         elif outcome.filiere is not None:
             _ref(diags, smap, base + ("filiere",), outcome.filiere, filieres, "FILIERE_INCONNUE", "filière")
-        if outcome.action != "monitor" and not outcome.centre_types:
+        if outcome.action not in ("monitor", "emergency") and not outcome.centre_types:
             diags.append(smap.diag(base + ("action",), "CHAMP_MANQUANT",
                                    "une issue qui oriente doit donner des centre_types"))
+        if outcome.action == "emergency":
+            if not outcome.emergency_route:
+                diags.append(smap.diag(base + ("action",), "ROUTE_URGENCE_MANQUANTE",
+                                       "une urgence doit nommer où aller (emergency_route : samu, urgences…)"))
+            for field_name in ("centres", "centre_types"):
+                if getattr(outcome, field_name):
+                    diags.append(smap.diag(base + (field_name,), "URGENCE_CENTRES",
+                                           "une urgence envoie vers les soins d'urgence, pas vers des centres experts : "
+                                           f"retirez « {field_name} » (la filière reste affichée pour la suite)"))
+        elif outcome.emergency_route:
+            diags.append(smap.diag(base + ("emergency_route",), "ROUTE_URGENCE_INUTILE",
+                                   "emergency_route ne sert qu'aux issues « emergency »"))
+        for j, rid in enumerate(outcome.emergency_route):
+            _ref(diags, smap, base + ("emergency_route", j), rid, refs.urgences, "RESSOURCE_INCONNUE",
+                 "ressource d'urgence")
+        if outcome.action == "monitor" and outcome.when is not None and any(
+                UNKNOWN in leaf.values for leaf in iter_leaves(outcome.when)):
+            diags.append(smap.diag(base + ("when",), "RASSURANCE_SUR_INCONNU",
+                                   "une issue rassurante (monitor) ne peut pas être retenue sur une réponse "
+                                   "« je ne sais pas » : une inconnue ne rassure jamais"))
+        if outcome.urgency == "urgence" and outcome.red_flag is None:
+            diags.append(smap.diag(base + ("urgency",), "DRAPEAU_ROUGE_MANQUANT",
+                                   "une issue « urgence » est un signe d'alerte : donnez red_flag (check : quoi vérifier "
+                                   "aujourd'hui et comment ; if_unchecked : que faire si c'est impossible)"))
+        if layer is not None and any(o.id == outcome.id for o in layer.outcomes):
+            diags.append(smap.diag(base + ("id",), "ID_DUPLIQUE",
+                                   f"issue « {outcome.id} » déjà déclarée dans alertes-age.yaml"))
         if outcome.action == "test_then_refer" and not outcome.refer_if:
             diags.append(smap.diag(base + ("action",), "CHAMP_MANQUANT",
                                    "« test_then_refer » demande refer_if (quand adresser après les examens)"))
@@ -313,10 +418,9 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, filieres: se
         if outcome.action == "monitor" and not outcome.reevaluate_if:
             diags.append(smap.diag(base + ("action",), "CHAMP_MANQUANT",
                                    "« monitor » demande reevaluate_if (quand réévaluer)"))
-        if (outcome.action == "emergency") != (outcome.urgency == "urgence"):
+        if outcome.action == "emergency" and outcome.urgency != "urgence":
             diags.append(smap.diag(base + ("urgency",), "URGENCE_INCOHERENTE",
-                                   "action « emergency » et urgence « urgence » vont ensemble",
-                                   severity="avertissement"))
+                                   "une issue « emergency » a l'urgence « urgence »"))
         for j, cid in enumerate(outcome.centres):
             _ref(diags, smap, base + ("centres", j), cid, centres, "CENTRE_INCONNU", "centre")
         for j, pid in enumerate(outcome.pnds):
@@ -327,18 +431,37 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, filieres: se
 
     if any(d.is_error for d in diags):
         return diags  # graph analysis needs a well-formed key
+    key = age_alerts.compose(key, layer)  # the key the engine walks: layer first, ages folded in
+    offset = len(key.questions) - len(questions)
+    for i, question in enumerate(key.questions[offset:]):
+        shown = _bands_where(key, question.ask_when)
+        for field_name in ("text", "hint"):
+            _age_text(diags, smap, ("questions", i, field_name), getattr(question, field_name), shown)
+        for j, option in enumerate(question.options):
+            _age_text(diags, smap, ("questions", i, "options", j, "label"), option.label, shown)
+    outcome_offset = len(key.outcomes) - len(outcome_ids)
+    for i, outcome in enumerate(key.outcomes[outcome_offset:]):
+        shown = _bands_where(key, outcome.when)
+        for field_name in ("title", "rationale", "refer_if", "reevaluate_if", "safeguarding"):
+            _age_text(diags, smap, ("outcomes", i, field_name), getattr(outcome, field_name), shown)
+        for field_name in ("do_now", "tests"):
+            for j, item in enumerate(getattr(outcome, field_name)):
+                _age_text(diags, smap, ("outcomes", i, field_name, j), item, shown)
+        if outcome.red_flag is not None:
+            for field_name in ("check", "if_unchecked"):
+                _age_text(diags, smap, ("outcomes", i, "red_flag", field_name), getattr(outcome.red_flag, field_name), shown)
     result = engine.explore(key)
     if not result.complete:
         diags.append(smap.diag(("questions",), "ANALYSE_INCOMPLETE",
                                f"clé trop combinatoire pour être explorée entièrement ({result.nodes} états)",
                                severity="avertissement"))
         return diags
-    for i, question in enumerate(key.questions):
+    for i, question in enumerate(key.questions[offset:]):
         if question.id not in result.questions:
             diags.append(smap.diag(("questions", i, "id"), "QUESTION_INATTEIGNABLE",
                                    f"la question « {question.id} » n'est jamais posée : aucune issue n'en dépend, "
                                    "ou son ask_when ne peut pas être vrai"))
-    for i, outcome in enumerate(key.outcomes):
+    for i, outcome in enumerate(key.outcomes[outcome_offset:]):
         if outcome.id not in result.outcomes:
             diags.append(smap.diag(("outcomes", i, "id"), "ISSUE_IMPOSSIBLE",
                                    f"l'issue « {outcome.id} » ne peut jamais être retenue (condition impossible "

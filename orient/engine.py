@@ -8,6 +8,14 @@ need is unanswered. Outcomes are tried in order; the first True one is decided; 
 undetermined one asks the earliest askable question that could settle it. So the engine
 stops asking as soon as the outcome can no longer change (fewest questions), and urgent
 outcomes placed first are recognised after one or two answers.
+
+Unknown is not absent. "Je ne sais pas" (``UNKNOWN``), and for a multiple-choice answer the
+boxes left unticked beside "non recherché", leave a test that does not name them
+*undetermined*, for good: no later answer can settle it. An outcome that stays undetermined
+that way is not ruled out; the walk goes on to the next outcomes, and the state keeps it in
+``unchecked``. The orientation then lists these red flags first, with what to check today,
+and a reassuring outcome is never given as such while any remains (``reassurance_withheld``).
+Three-valued logic stays monotone, so everything said below about resuming a walk holds.
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ from typing import Callable, Iterable, Mapping, Union
 from .model import (
     AGE_QUESTION,
     AGE_QUESTION_ID,
+    NONE_OF_THESE,
+    UNKNOWN,
     YES_NO,
     AllCondition,
     AnswerCondition,
@@ -28,6 +38,7 @@ from .model import (
     Condition,
     Key,
     NotCondition,
+    Option,
     Outcome,
     Question,
     iter_leaves,
@@ -62,6 +73,8 @@ class InvalidAnswer(ValueError):
 def normalise(question: Question, raw: object, departements: Iterable[str] | None = None) -> Value:
     """Turn a raw answer (from a form, a cookie, a scenario, the API) into its typed value."""
     kind = question.kind
+    if raw == UNKNOWN and kind in ("number", "multiple"):
+        return UNKNOWN if kind == "number" else frozenset((UNKNOWN,))
     if kind in ("yes_no", "single"):
         if not isinstance(raw, str) or raw not in question.choice_ids:
             raise InvalidAnswer(question.id, "Cette réponse ne fait pas partie des choix proposés.")
@@ -71,10 +84,15 @@ def normalise(question: Question, raw: object, departements: Iterable[str] | Non
             raw = [raw] if raw else []
         if not isinstance(raw, (list, tuple, set, frozenset)) or not all(isinstance(v, str) for v in raw):
             raise InvalidAnswer(question.id, "Réponse à choix multiples illisible.")
-        unknown = set(raw) - set(question.choice_ids)
-        if unknown:
+        ticked = set(raw)
+        if NONE_OF_THESE in ticked:
+            if len(ticked) > 1:
+                raise InvalidAnswer(question.id, "« Aucun de ces signes » ne peut pas être coché avec un signe "
+                                                 "ou avec « je ne sais pas ».")
+            return frozenset()
+        if ticked - set(question.choice_ids) - {UNKNOWN}:
             raise InvalidAnswer(question.id, "Une des réponses cochées ne fait pas partie des choix proposés.")
-        return frozenset(raw)
+        return frozenset(ticked)
     if kind == "number":
         if isinstance(raw, bool):
             raise InvalidAnswer(question.id, "Un nombre est attendu.")
@@ -123,7 +141,11 @@ def describe(question: Question, value: Value, departement_names: Mapping[str, s
         return option.label if option else str(value)
     if question.kind == "multiple":
         labels = [o.label for o in question.options if o.id in value]  # type: ignore[operator]
-        return " ; ".join(labels) if labels else "Aucun"
+        if UNKNOWN in value:  # type: ignore[operator]
+            return " ; ".join(labels + ["les autres signes non recherchés"]) if labels else "Je ne sais pas, ou pas recherché"
+        return " ; ".join(labels) if labels else "Aucun de ces signes"
+    if value == UNKNOWN and question.kind == "number":
+        return "Valeur inconnue"
     if question.kind == "number":
         return f"{_fmt(float(value))} {question.unit or ''}".strip()  # type: ignore[arg-type]
     if question.kind == "departement":
@@ -210,13 +232,7 @@ class _Evaluator:
             if self.value(cond.answer) is None:
                 out.add(cond.answer)
             return
-        children = (
-            cond.all if isinstance(cond, AllCondition)
-            else cond.any if isinstance(cond, AnyCondition)
-            else (cond.not_,) if isinstance(cond, NotCondition)
-            else cond.of
-        )
-        for child in children:
+        for child in _children(cond):
             if self.eval(child) is None:
                 self.pending(child, out)
 
@@ -241,15 +257,25 @@ class _Evaluator:
         return self.ck.by_id[min(candidates, key=self.ck.order.__getitem__)]
 
 
-def _leaf(cond: AnswerCondition, value: Value) -> bool:
-    if cond.is_ is not None:
-        return value == cond.is_
-    if cond.in_ is not None:
-        return value in cond.in_
-    if cond.includes is not None:
-        return isinstance(value, frozenset) and cond.includes in value
-    if cond.includes_any is not None:
-        return isinstance(value, frozenset) and not value.isdisjoint(cond.includes_any)
+def _leaf(cond: AnswerCondition, value: Value) -> bool | None:
+    """One test on one answer. None (undetermined) when the answer is unknown and the test
+    does not name the unknown answer itself: "je ne sais pas" is neither yes nor no."""
+    if cond.is_ is not None or cond.in_ is not None:
+        named = (cond.is_,) if cond.is_ is not None else cond.in_
+        if isinstance(value, frozenset):
+            return False
+        if value in named:  # type: ignore[operator]
+            return True
+        return None if value == UNKNOWN else False
+    if cond.includes is not None or cond.includes_any is not None:
+        if not isinstance(value, frozenset):
+            return False
+        members = (cond.includes,) if cond.includes is not None else cond.includes_any
+        if not value.isdisjoint(members):  # type: ignore[arg-type]
+            return True
+        return None if UNKNOWN in value else False  # unticked beside "non recherché": unknown
+    if value == UNKNOWN:
+        return None
     if not isinstance(value, (int, float)):
         return False
     return (
@@ -261,20 +287,31 @@ def _leaf(cond: AnswerCondition, value: Value) -> bool:
 _Test = Callable[[_Evaluator], Union[bool, None]]
 
 
-def _leaf_test(cond: AnswerCondition) -> Callable[[Value], bool]:
+def _leaf_test(cond: AnswerCondition) -> Callable[[Value], bool | None]:
     """``_leaf`` specialised to one condition's operator."""
     if cond.is_ is not None:
         expected = cond.is_
-        return lambda value: value == expected
+        return lambda value: True if value == expected else (None if value == UNKNOWN else False)
     if cond.in_ is not None:
         allowed = frozenset(cond.in_)
-        return lambda value: not isinstance(value, frozenset) and value in allowed
-    if cond.includes is not None:
-        member = cond.includes
-        return lambda value: isinstance(value, frozenset) and member in value
-    if cond.includes_any is not None:
-        members = frozenset(cond.includes_any)
-        return lambda value: isinstance(value, frozenset) and not value.isdisjoint(members)
+
+        def test_in(value: Value) -> bool | None:
+            if isinstance(value, frozenset):
+                return False
+            return True if value in allowed else (None if value == UNKNOWN else False)
+
+        return test_in
+    if cond.includes is not None or cond.includes_any is not None:
+        members = frozenset((cond.includes,) if cond.includes is not None else cond.includes_any or ())
+
+        def test_includes(value: Value) -> bool | None:
+            if not isinstance(value, frozenset):
+                return False
+            if not value.isdisjoint(members):
+                return True
+            return None if UNKNOWN in value else False
+
+        return test_includes
     return lambda value: _leaf(cond, value)
 
 
@@ -383,7 +420,8 @@ def _decide(key: Key, ev: _Evaluator, start: int) -> tuple[Decision, int]:
         question = ev.next_question(outcome.when)
         if question is not None:
             return Decision(None, question), first_open
-        # Undetermined yet nothing askable could settle it: treat as not matching (for now).
+        # Undetermined and nothing askable can settle it: an unknown answer left it open. It is
+        # not ruled out (``walk`` lists it in ``unchecked``); the walk tries the next outcomes.
     # Unreachable when the key has its default (checked at load).
     return Decision(None, None), len(outcomes) if first_open is None else first_open
 
@@ -398,6 +436,9 @@ class State:
     outcome: Outcome | None
     next_question: Question | None
     dropped: tuple[str, ...]
+    # Outcomes before the decided one that unknown answers left open (neither ruled in nor
+    # out), in rule order: red flags to check before the result may reassure.
+    unchecked: tuple[Outcome, ...] = ()
     # The first outcome not yet ruled out when the walk stopped: where ``walk(..., since=self)``
     # picks up. Bookkeeping, not part of what the state means.
     resume_at: int = field(default=0, compare=False, repr=False)
@@ -405,6 +446,12 @@ class State:
     @property
     def finished(self) -> bool:
         return self.outcome is not None
+
+    @property
+    def reassurance_withheld(self) -> bool:
+        """A reassuring outcome ("monitor") reached while some outcome is still open: the
+        result must not reassure."""
+        return self.outcome is not None and self.outcome.action == "monitor" and bool(self.unchecked)
 
 
 def walk(key: Key, answers: Answers, since: State | None = None) -> State:
@@ -434,7 +481,18 @@ def walk(key: Key, answers: Answers, since: State | None = None) -> State:
         path.append(qid)
         ev.forget_undetermined()
     dropped = tuple(q for q in answers if q not in kept)
-    return State(key, tuple(path), kept, decision.outcome, decision.question, dropped, start)
+    unchecked: list[Outcome] = []
+    if decision.outcome is not None:
+        # Every outcome from ``start`` (the first not ruled out) up to the decided one is False
+        # or open for good: had a question been able to settle it, the walk would have asked it.
+        for outcome in key.outcomes[start:]:
+            if outcome is decision.outcome:
+                break
+            # An open reassuring outcome changes nothing: only what would act is kept.
+            if outcome.action != "monitor" and ev.eval(outcome.when) is None:  # type: ignore[arg-type]
+                unchecked.append(outcome)
+    return State(key, tuple(path), kept, decision.outcome, decision.question, dropped,
+                 tuple(unchecked), start)
 
 
 # --- explanation ---------------------------------------------------------------------------
@@ -508,8 +566,62 @@ def explain(state: State) -> Explanation:
     for outcome in state.key.outcomes:
         if outcome is state.outcome:
             break
-        ruled_out.append(RuledOut(outcome, reasons(outcome.when, False)))
+        if outcome not in state.unchecked:  # an open outcome was not ruled out by anything
+            ruled_out.append(RuledOut(outcome, reasons(outcome.when, False)))
     return Explanation(state.outcome, reasons(state.outcome.when, True), tuple(ruled_out))
+
+
+@dataclass(frozen=True)
+class OpenSign:
+    """A sign an unknown answer left unchecked: the question, and for a multiple-choice one
+    the options not ticked beside "non recherché" that the rule looks for."""
+
+    question: Question
+    options: tuple[Option, ...] = ()
+
+
+def open_signs(state: State, outcome: Outcome) -> tuple[OpenSign, ...]:
+    """The unknown answers that keep ``outcome`` (one of ``state.unchecked``) open."""
+    ck = compile_key(state.key)
+    ev = _Evaluator(ck, state.answers)
+    found: dict[str, set[str]] = {}
+
+    def visit(cond: Condition) -> None:
+        if ev.eval(cond) is not None:
+            return
+        if isinstance(cond, AnswerCondition):
+            value = ev.value(cond.answer)
+            if value is None:  # never asked: its ask_when hangs on an unknown answer
+                ask_when = ck.by_id[cond.answer].ask_when
+                if ask_when is not None:
+                    visit(ask_when)
+                return
+            options = found.setdefault(cond.answer, set())
+            if isinstance(value, frozenset):
+                options.update(v for v in cond.values if v not in value)
+            return
+        for child in _children(cond):
+            visit(child)
+
+    if outcome.when is not None:
+        visit(outcome.when)
+    signs = []
+    for qid in sorted(found, key=ck.order.__getitem__):
+        question = ck.by_id[qid]
+        signs.append(OpenSign(question, tuple(o for o in question.options if o.id in found[qid])))
+    return tuple(signs)
+
+
+def _children(cond: Condition) -> tuple[Condition, ...]:
+    if isinstance(cond, AllCondition):
+        return cond.all
+    if isinstance(cond, AnyCondition):
+        return cond.any
+    if isinstance(cond, NotCondition):
+        return (cond.not_,)
+    if isinstance(cond, AtLeastCondition):
+        return cond.of
+    return ()
 
 
 # --- exhaustive exploration (for the checker) ----------------------------------------------
@@ -533,9 +645,9 @@ def domain(key: Key, question: Question) -> list[Value]:
         by_signature: dict[tuple, frozenset] = {}
         for size in range(len(relevant) + 1):
             for combo in itertools.combinations(relevant, size):
-                value = frozenset(combo)
-                signature = tuple(_leaf(leaf, value) for leaf in leaves)
-                by_signature.setdefault(signature, value)
+                for value in (frozenset(combo), frozenset((*combo, UNKNOWN))):
+                    signature = tuple(_leaf(leaf, value) for leaf in leaves)
+                    by_signature.setdefault(signature, value)
         return list(by_signature.values())
     if question.kind == "number":
         step = 1.0 if question.integer else 0.5
@@ -546,7 +658,7 @@ def domain(key: Key, question: Question) -> list[Value]:
                     points |= {bound - step, bound, bound + step}
         lo = question.min if question.min is not None else -math.inf
         hi = question.max if question.max is not None else math.inf
-        return sorted(float(p) for p in points if p is not None and lo <= p <= hi) or [0.0]
+        return [*(sorted(float(p) for p in points if p is not None and lo <= p <= hi) or [0.0]), UNKNOWN]
     # departement: every code named by a condition, plus one that none names
     named = {v for leaf in leaves for v in leaf.values}
     return sorted(named) + ["__autre__"]

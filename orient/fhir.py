@@ -296,7 +296,7 @@ def _description(key: Key) -> str:
     lines = [key.summary, "", f"Rédaction : {key.authored_by}",
              f"Relu le {key.reviewed_on.isoformat()} ; prochaine relecture au plus tard le {key.review_due.isoformat()}."]
     if key.sources:
-        lines += ["", "Sources :"] + [f"- {s.title} ({s.year}) : {s.url}" for s in key.sources]
+        lines += ["", "Sources :"] + [f"- {s.title} ({s.year or 's. d.'}) : {s.url}" for s in key.sources]
     lines += ["", LIMITATION]
     return "\n".join(lines)
 

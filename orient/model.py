@@ -119,7 +119,21 @@ URGENCY_LABELS: dict[str, str] = {
 }
 
 QuestionKind = Literal["yes_no", "single", "multiple", "number", "departement"]
-YES_NO: dict[str, str] = {"oui": "Oui", "non": "Non", "nsp": "Je ne sais pas"}
+# "Je ne sais pas / non recherché / non dosé": an answer in its own right, distinct from "not
+# yet asked". On a condition that does not name it, it leaves the condition undetermined, never
+# false (see engine), so an unknown can never rule out a red flag. A yes/no question always
+# offers it; a single-choice question must declare an option with this id (orient check); a
+# multiple-choice or number question gets it from the form.
+UNKNOWN = "nsp"
+# A multiple-choice answer of "aucun de ces signes" is the empty set; the form's box for it
+# carries this value so that a blank submission (nothing looked at) is never read as "none".
+NONE_OF_THESE = "aucun"
+YES_NO: dict[str, str] = {"oui": "Oui", "non": "Non", UNKNOWN: "Je ne sais pas"}
+UNKNOWN_LABELS: dict[str, str] = {
+    "multiple": "Je ne sais pas, ou pas recherché",
+    "number": "Valeur inconnue (pas dosée, pas mesurée)",
+}
+NONE_OF_THESE_LABEL = "Aucun de ces signes (tous recherchés et absents)"
 AGE_QUESTION_ID = "age_group"
 
 
@@ -239,7 +253,8 @@ def iter_leaves(condition: Condition):
 class Source(Frozen):
     title: Text
     url: Url
-    year: int = Field(ge=1900, le=2100)
+    # null when the page gives no date: better no year than a guessed one (shown as "s. d.").
+    year: int | None = Field(ge=1900, le=2100)
 
 
 class Option(Frozen):
@@ -259,6 +274,9 @@ class Question(Frozen):
     max: float | None = None
     integer: bool = False
     ask_when: Condition | None = None
+    # The age bands this question is written for; outside them it is not asked (as if its
+    # ask_when were false). Empty: every band of the key.
+    ages: tuple[AgeBand, ...] = ()
 
     def option(self, option_id: str) -> Option | None:
         return self._options_by_id.get(option_id)
@@ -276,6 +294,11 @@ class Question(Frozen):
         if self.kind == "yes_no":
             return tuple(YES_NO)
         return tuple(o.id for o in self.options)
+
+    @property
+    def offers_unknown(self) -> bool:
+        """Whether the GP can answer "je ne sais pas" (every question must, the age aside)."""
+        return self.kind != "single" or UNKNOWN in self.choice_ids
 
 
 # Built in code (model_construct): its id is reserved and deliberately outside ID_PATTERN,
@@ -301,7 +324,19 @@ DEPARTEMENT_QUESTION = Question.model_construct(
     options=(), ask_when=None, unit=None, min=None, max=None, integer=False)
 
 
+class RedFlag(Frozen):
+    """What a safety-critical outcome asks of the GP when an unknown answer left it open:
+    the result never reassures then; it says what to check today and how, and what to do
+    if that cannot be checked."""
+
+    check: Text
+    if_unchecked: Text
+
+
 class Outcome(Frozen):
+    """One possible end of a key. An emergency names where to go now (``emergency_route``),
+    never expert centres; its filière, if any, is shown as what comes next."""
+
     id: Id
     when: Condition | None = None
     default: bool = False
@@ -319,6 +354,13 @@ class Outcome(Frozen):
     pnds: tuple[Id, ...] = ()
     orpha: tuple[int, ...] = ()
     centres: tuple[Id, ...] = ()
+    # Safety-critical: required on every same-day outcome (orient check).
+    red_flag: RedFlag | None = None
+    # Where an emergency goes (ids of resources of kind "urgence": SAMU, urgences, UAPED...),
+    # required on every emergency; an emergency lists no expert centre.
+    emergency_route: tuple[Id, ...] = ()
+    # The Orphanet Urgences sheet for the suspected disease, where one exists.
+    orphanet_urgences: Url | None = None
 
 
 class Key(Frozen):
@@ -372,6 +414,21 @@ class Scenario(Frozen):
 class ScenarioFile(Frozen):
     key: Id
     scenarios: tuple[Scenario, ...] = Field(min_length=1)
+
+
+class AgeAlertLayer(Frozen):
+    """Red flags of an age band (newborn, infant, child), written once and asked first by
+    every key that covers the band, instead of each key re-deciding them. The loader puts
+    these questions and outcomes in front of each such key, restricted to the bands they are
+    written for; the layer's scenarios run against every key that covers their age band."""
+
+    authored_by: Text
+    reviewed_on: dt.date
+    review_due: dt.date
+    sources: tuple[Source, ...] = Field(min_length=1)
+    questions: tuple[Question, ...] = Field(min_length=1)
+    outcomes: tuple[Outcome, ...] = Field(min_length=1)
+    scenarios: tuple[Scenario, ...] = ()
 
 
 # --- Reference data -----------------------------------------------------------------------
@@ -442,7 +499,7 @@ class PndsFile(Frozen):
     pnds: tuple[Pnds, ...] = Field(min_length=1)
 
 
-ResourceKind = Literal["national", "pemr", "pcom", "dac", "erhr", "association", "orphanet"]
+ResourceKind = Literal["national", "pemr", "pcom", "dac", "erhr", "association", "orphanet", "urgence"]
 
 
 class Resource(Frozen):
@@ -450,10 +507,12 @@ class Resource(Frozen):
     kind: ResourceKind
     name: Text
     description: Text
-    url: Url
+    # A place of care that needs no page ("the nearest emergency department") has neither url
+    # nor source; anything shown as a site or a number has its source (orient check).
+    url: Url | None = None
     phone: Text | None = None
     regions: tuple[RegionCode, ...] = ()
-    source: Url
+    source: Url | None = None
 
 
 class UrlPatterns(Frozen):
@@ -500,6 +559,7 @@ class Meta(Frozen):
 # Which top-level model reads which file, and the schema file each one gets.
 FILE_MODELS: dict[str, tuple[type[Frozen], str]] = {
     "key": (Key, "key.schema.json"),
+    "age_alerts": (AgeAlertLayer, "age-alerts.schema.json"),
     "scenarios": (ScenarioFile, "scenarios.schema.json"),
     "filieres": (FiliereFile, "filieres.schema.json"),
     "centres": (CentreFile, "centres.schema.json"),

@@ -147,7 +147,7 @@ def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, depart
         why=Why(
             because=reasons(explanation.because),
             ruled_out=tuple((r.outcome, reasons(r.because)) for r in explanation.ruled_out),
-            sources=key.sources,
+            sources=ruleset.sources_for(key, outcome),
             authored_by=key.authored_by,
             reviewed_on=french_date(key.reviewed_on),
             review_due=french_date(key.review_due),

@@ -14,11 +14,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
+from . import age_alerts
 from .checks import Parsed, check
 from .diagnostics import Diagnostic, RuleSetError, sorted_diagnostics
 from .loader import parse_model, read_document
 from .model import (
     FILE_MODELS,
+    AgeAlertLayer,
+    Outcome,
+    Source,
     Centre,
     Departement,
     Filiere,
@@ -32,6 +36,8 @@ from .model import (
 )
 
 REQUIRED_FILES = ("meta.yaml", "filieres.yaml", "pnds.yaml", "resources.yaml", "territories.yaml")
+# Optional root files, with the kind of document each holds.
+OPTIONAL_FILES = {"alertes-age.yaml": "age_alerts"}
 FOLDERS = {"keys": "key", "centres": "centres", "scenarios": "scenarios"}
 
 
@@ -60,6 +66,15 @@ class RuleSet:
     departements: Mapping[str, Departement]
     scenarios: Mapping[str, tuple[Scenario, ...]]  # by key id
     warnings: tuple[Diagnostic, ...]
+    # The shared age-band red flags, already composed into every key; kept for their sources.
+    age_alerts: AgeAlertLayer | None = None
+
+    def sources_for(self, key: Key, outcome: Outcome) -> tuple[Source, ...]:
+        """The sources behind an outcome: the age-band layer's for its red flags, else the key's."""
+        layer = self.age_alerts
+        if layer is not None and any(o is outcome for o in layer.outcomes):
+            return layer.sources
+        return key.sources
 
     def orphanet_url(self, orpha: int) -> str:
         return self.url_patterns.orphanet_disease.replace("{orpha}", str(orpha))
@@ -86,11 +101,14 @@ def discover(directory: Path) -> tuple[list[tuple[str, Path]], list[Diagnostic]]
         else:
             diags.append(Diagnostic(_display(path), 1, 1, "erreur", "FICHIER_MANQUANT",
                                     f"fichier obligatoire « {name} » absent"))
+    for name, kind in OPTIONAL_FILES.items():
+        if (directory / name).is_file():
+            files.append((kind, directory / name))
     for folder, kind in FOLDERS.items():
         for path in sorted((directory / folder).glob("*.y*ml")):
             files.append((kind, path))
     for path in sorted(directory.glob("*.y*ml")):
-        if path.name not in REQUIRED_FILES:
+        if path.name not in REQUIRED_FILES and path.name not in OPTIONAL_FILES:
             diags.append(Diagnostic(_display(path), 1, 1, "avertissement", "FICHIER_INCONNU",
                                     "fichier ignoré : ni une clé, ni un fichier de référence connu"))
     return files, diags
@@ -117,6 +135,8 @@ def parse_directory(directory: Path) -> tuple[Parsed, list[Diagnostic], str]:
             continue
         if kind == "key":
             parsed.keys.append((obj, smap, path.stem))
+        elif kind == "age_alerts":
+            parsed.age_alerts = (obj, smap)
         elif kind == "scenarios":
             parsed.scenarios.append((obj, smap))
         elif kind == "centres":
@@ -147,7 +167,12 @@ def load(directory: Path | str | None = None, today: dt.date | None = None) -> t
     scenarios: dict[str, tuple[Scenario, ...]] = {}
     for scenario_file, _ in parsed.scenarios:
         scenarios[scenario_file.key] = scenarios.get(scenario_file.key, ()) + scenario_file.scenarios
-    keys = sorted((k for k, _, _ in parsed.keys), key=lambda k: k.title)
+    layer = parsed.age_alerts[0] if parsed.age_alerts else None
+    keys = sorted((age_alerts.compose(k, layer) for k, _, _ in parsed.keys), key=lambda k: k.title)
+    for key in keys:
+        shared = age_alerts.scenarios_for(key, layer)
+        if shared:
+            scenarios[key.id] = scenarios.get(key.id, ()) + shared
     ruleset = RuleSet(
         meta=meta,
         version=f"{meta.version} ({digest})",
@@ -161,6 +186,7 @@ def load(directory: Path | str | None = None, today: dt.date | None = None) -> t
         departements=MappingProxyType({d.code: d for d in territories.departements}),
         scenarios=MappingProxyType(scenarios),
         warnings=tuple(diags),
+        age_alerts=layer,
     )
     return ruleset, diags
 
