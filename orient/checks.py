@@ -116,6 +116,11 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
     layer = parsed.age_alerts[0] if parsed.age_alerts else None
     if parsed.age_alerts:
         layer_smap = parsed.age_alerts[1]
+        for i, question in enumerate(layer.questions):  # type: ignore[union-attr]
+            if not question.ages:
+                diags.append(layer_smap.diag(("questions", i, "id"), "CHAMP_MANQUANT",
+                                             "une question de alertes-age.yaml dit à quelles tranches d'âge elle "
+                                             "s'applique (ages)"))
         diags.extend(check_key(age_alerts.as_key(layer), layer_smap, age_alerts.LAYER_ID, today, refs))  # type: ignore[arg-type]
     for key, smap, stem in parsed.keys:
         diags.extend(check_key(key, smap, stem, today, refs, layer))

@@ -42,6 +42,7 @@ from . import engine
 from .model import (
     AGE_QUESTION,
     AGE_QUESTION_ID,
+    UNKNOWN,
     YES_NO,
     AllCondition,
     AnswerCondition,
@@ -151,6 +152,11 @@ def _coding(key: Key, question: Question, code: str, ruleset=None, base: str = D
                                                                        else frozenset({code}), names)}
 
 
+# A number left unknown ("valeur inconnue"): HL7's data-absent-reason code, not a made-up value.
+UNKNOWN_NUMBER_CODING = {"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                         "code": "asked-unknown", "display": "Valeur inconnue"}
+
+
 def _number_value(question: Question, number: float) -> tuple[str, int | float]:
     if question.integer and float(number).is_integer():
         return "Integer", int(number)
@@ -254,6 +260,8 @@ def _item(key: Key, question: Question, ruleset=None, base: str = DEFAULT_BASE) 
             if question.kind == "multiple":
                 options.append({"valueCoding": _coding(key, question, NONE_CODE, ruleset, base),
                                 "extension": [{"url": EXT_OPTION_EXCLUSIVE, "valueBoolean": True}]})
+                # "Not looked for": ticked with or without signs, it leaves the others unknown.
+                options.append({"valueCoding": _coding(key, question, UNKNOWN, ruleset, base)})
             if question.id == DEPARTEMENT_ITEM:
                 options.append({"valueCoding": _coding(key, question, NO_DEPARTEMENT, ruleset, base)})
             item["answerOption"] = options
@@ -334,10 +342,13 @@ def questionnaire(key: Key, ruleset=None, base: str = DEFAULT_BASE) -> dict:
 
 def _answers(key: Key, question: Question, value: engine.Value, ruleset=None, base: str = DEFAULT_BASE) -> list[dict]:
     if question.kind == "number":
+        if value == UNKNOWN:
+            return [{"valueCoding": UNKNOWN_NUMBER_CODING}]
         kind, number = _number_value(question, float(value))  # type: ignore[arg-type]
         return [{f"value{kind}": number}]
     if question.kind == "multiple":
-        chosen = [o.id for o in question.options if o.id in value] or [NONE_CODE]  # type: ignore[operator]
+        chosen = [o.id for o in question.options if o.id in value] + (
+            [UNKNOWN] if UNKNOWN in value else []) or [NONE_CODE]  # type: ignore[operator]
         return [{"valueCoding": _coding(key, question, code, ruleset, base)} for code in chosen]
     return [{"valueCoding": _coding(key, question, str(value), ruleset, base)}]
 
@@ -393,7 +404,8 @@ def answers_from_response(key: Key, response: Mapping[str, Any]) -> tuple[dict[s
         values = []
         for answer in item.get("answer") or ():
             if "valueCoding" in answer:
-                values.append(answer["valueCoding"].get("code"))
+                code = answer["valueCoding"].get("code")
+                values.append(UNKNOWN if answer["valueCoding"] == UNKNOWN_NUMBER_CODING else code)
             elif "valueInteger" in answer or "valueDecimal" in answer:
                 values.append(answer.get("valueInteger", answer.get("valueDecimal")))
             else:

@@ -130,8 +130,10 @@ def build_document(ruleset: RuleSet) -> dict[str, Any]:
         "EvaluationRequest": _object({
             "answers": {"type": "object", "additionalProperties": answer_value,
                         "description": "Réponses par identifiant de question : « oui »/« non »/« nsp », un "
-                                       "identifiant d'option, une liste d'options (choix multiple), un nombre, "
-                                       "un code de département."},
+                                       "identifiant d'option (« nsp » : je ne sais pas), une liste d'options (choix "
+                                       "multiple : [] ou [\"aucun\"] = aucun de ces signes ; « nsp » dans la liste = "
+                                       "les signes non cités n'ont pas été recherchés), un nombre ou « nsp », un "
+                                       "code de département."},
             "age_group": _nullable(_string(enum=list(AGE_BANDS))),
             "departement": _nullable(_string(enum=[*deps, "nsp"])),
         }, required=[], additionalProperties=False),
@@ -147,8 +149,11 @@ def build_document(ruleset: RuleSet) -> dict[str, Any]:
         "PndsRef": _object({"id": _string(), "title": _string(), "url": _string(),
                             "year": _nullable({"type": "integer"})}),
         "Resource": _object({"id": _string(), "kind": _string(enum=_literal_values(ResourceKind)),
-                             "name": _string(), "description": _string(), "url": _string(),
+                             "name": _string(), "description": _string(), "url": _nullable(_string()),
                              "phone": _nullable(_string())}),
+        "OpenFlag": _object({"outcome": _string(), "title": _string(), "urgency": _string(enum=_literal_values(Urgency)),
+                             "red_flag": {"type": "boolean"}, "signs": _array(_string()),
+                             "check": _nullable(_string()), "if_unchecked": _nullable(_string())}),
         "Orientation": _object({
             "key": _object({"id": _string(), "title": _string()}),
             "outcome": _object({
@@ -156,7 +161,8 @@ def build_document(ruleset: RuleSet) -> dict[str, Any]:
                 "action_label": _string(), "urgency": _string(enum=_literal_values(Urgency)),
                 "urgency_label": _string(), "rationale": _string(), "tests": _array(_string()),
                 "do_now": _array(_string()), "refer_if": _nullable(_string()),
-                "reevaluate_if": _nullable(_string()), "safeguarding": _nullable(_string())}),
+                "reevaluate_if": _nullable(_string()), "safeguarding": _nullable(_string()),
+                "emergency_route": _array(_ref("Resource")), "orphanet_urgences": _nullable(_string())}),
             "filiere": _nullable(_object({
                 "id": _string(), "acronym": _string(), "name": _string(), "scope": _string(), "website": _string(),
                 "contact_url": _nullable(_string()), "ern": _array(_string())})),
@@ -167,6 +173,11 @@ def build_document(ruleset: RuleSet) -> dict[str, Any]:
             "regional_resources": _array(_ref("Resource")),
             "national_resources": _array(_ref("Resource")),
             "emergency_resource": _nullable(_ref("Resource")),
+            "reassurance_withheld": {"type": "boolean", "description": "Vrai quand l'issue retenue rassure alors que "
+                                     "des réponses « je ne sais pas » laissent des pistes ouvertes : ne pas rassurer."},
+            "result_urgency": _string(enum=_literal_values(Urgency)),
+            "result_urgency_label": _string(),
+            "unchecked": _array(_ref("OpenFlag")),
             "answers": _array(_ref("AnsweredQuestion")),
             "explanation": _object({
                 "because": _array(_ref("AnsweredQuestion")),

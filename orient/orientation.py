@@ -58,6 +58,34 @@ class Why:
 
 
 @dataclass(frozen=True)
+class OpenFlag:
+    """An outcome that unknown answers left open: what was not checked, and what to do."""
+
+    outcome: Outcome
+    signs: tuple[str, ...]  # the questions (and unticked signs) answered "je ne sais pas"
+    check: str | None  # what to check today, and how (red flags only)
+    if_unchecked: str | None  # the conservative action when it cannot be checked
+
+
+URGENCY_ORDER = ("urgence", "rapide", "programme", "surveillance")
+
+
+def _open_flags(state: engine.State) -> tuple[OpenFlag, ...]:
+    flags = []
+    for outcome in state.unchecked:
+        signs = []
+        for sign in engine.open_signs(state, outcome):
+            if sign.options:
+                signs.append(f"{sign.question.text} — non vérifié : " + " ; ".join(o.label for o in sign.options))
+            else:
+                signs.append(sign.question.text)
+        red = outcome.red_flag
+        flags.append(OpenFlag(outcome, tuple(signs), red.check if red else None, red.if_unchecked if red else None))
+    # Red flags first, most urgent first; rule order otherwise (sorted is stable).
+    return tuple(sorted(flags, key=lambda f: (f.check is None, URGENCY_ORDER.index(f.outcome.urgency))))
+
+
+@dataclass(frozen=True)
 class Orientation:
     key: Key
     outcome: Outcome
@@ -77,6 +105,21 @@ class Orientation:
     departement_label: str | None
     rules_version: str
     emergency_resource: Resource | None
+    # Where an emergency goes now (SAMU, urgences, UAPED...): an emergency lists no centre.
+    emergency_route: tuple[Resource, ...] = ()
+    # Red flags (and other orientations) that unknown answers left open, red flags first.
+    unchecked: tuple[OpenFlag, ...] = ()
+    # The decided outcome reassures ("monitor") but something is still open: it must not be
+    # presented as reassurance.
+    reassurance_withheld: bool = False
+
+    @property
+    def red_flags(self) -> tuple[OpenFlag, ...]:
+        return tuple(f for f in self.unchecked if f.check is not None)
+
+    @property
+    def other_open(self) -> tuple[OpenFlag, ...]:
+        return tuple(f for f in self.unchecked if f.check is None)
 
 
 def answered(state: engine.State, ruleset: RuleSet, ids=None) -> tuple[AnsweredQuestion, ...]:
@@ -117,7 +160,8 @@ def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, depart
     filiere = ruleset.filieres.get(outcome.filiere or "")
     dep_code = departement if departement and departement != NO_DEPARTEMENT else None
     centres: tuple[Suggestion, ...] = ()
-    if filiere is not None and outcome.action != "monitor":
+    # An emergency goes to emergency care: no expert centre is listed (its filière comes next).
+    if filiere is not None and outcome.action not in ("monitor", "emergency"):
         centres = tuple(directory_for(ruleset).suggest(
             filiere.id, site_types=outcome.centre_types, age_group=age_group, departement=dep_code))
         named = [ruleset.centres[c] for c in outcome.centres if c in ruleset.centres]
@@ -130,12 +174,21 @@ def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, depart
     orphanet = tuple(Link(f"Fiche Orphanet ORPHA:{code}", ruleset.orphanet_url(code)) for code in outcome.orpha)
     urgences = ruleset.resources.get("orphanet-urgences")
     key = state.key
+    unchecked = _open_flags(state)
+    withheld = state.reassurance_withheld
+    urgency, urgency_label, action_label = outcome.urgency, URGENCY_LABELS[outcome.urgency], ACTION_LABELS[outcome.action]
+    if withheld:
+        # The banner speaks for the most urgent thing still open, not for the reassuring default.
+        urgency = min((f.outcome.urgency for f in unchecked), key=URGENCY_ORDER.index)
+        urgency_label = ("À vérifier aujourd'hui — signes d'alerte non vérifiés" if unchecked[0].check
+                         else "À compléter — des réponses manquent pour conclure")
+        action_label = "Pas de conclusion rassurante possible tant que ces signes ne sont pas vérifiés"
     return Orientation(
         key=key,
         outcome=outcome,
-        urgency=outcome.urgency,
-        urgency_label=URGENCY_LABELS[outcome.urgency],
-        action_label=ACTION_LABELS[outcome.action],
+        urgency=urgency,
+        urgency_label=urgency_label,
+        action_label=action_label,
         filiere=filiere,
         centres=centres,
         centres_scope=scope,
@@ -156,4 +209,7 @@ def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, depart
         departement_label=f"{dep.name} ({dep.code})" if dep else None,
         rules_version=ruleset.version,
         emergency_resource=urgences if outcome.action == "emergency" else None,
+        emergency_route=tuple(ruleset.resources[r] for r in outcome.emergency_route if r in ruleset.resources),
+        unchecked=unchecked,
+        reassurance_withheld=withheld,
     )

@@ -111,10 +111,64 @@ def test_at_least(abcd, a, b, c, d, expected):
     assert evaluate(abcd, cond, leaf_answers(a=a, b=b, c=c, d=d)) is expected
 
 
-def test_nsp_is_an_answer_not_unknown(abcd):
+def test_nsp_leaves_a_test_undetermined_never_false(abcd):
     cond = _cond({"any": [ans("a", "oui"), ans("b", "oui")]})
-    assert evaluate(abcd, cond, {"a": "nsp", "b": "nsp"}) is False
+    assert evaluate(abcd, cond, {"a": "nsp", "b": "nsp"}) is None
+    assert evaluate(abcd, cond, {"a": "nsp", "b": "oui"}) is True  # a known yes still decides
+    assert evaluate(abcd, _cond(ans("a", "non")), {"a": "nsp"}) is None  # nor is it a "no"
+    assert evaluate(abcd, _cond({"not": ans("a", "oui")}), {"a": "nsp"}) is None
+    # A test that names the unknown answer itself acts on it.
     assert evaluate(abcd, _cond(ans("a", "nsp")), {"a": "nsp"}) is True
+    assert evaluate(abcd, _cond({"answer": "a", "in": ["oui", "nsp"]}), {"a": "nsp"}) is True
+
+
+def test_unknown_red_flag_is_kept_open_and_the_default_does_not_reassure(triage):
+    answers = {"urgence": "nsp", "signe-1": "non", "signe-3": "non"}
+    state = walk(triage, answers)
+    assert state.finished and state.outcome.id == "surveiller"
+    assert [o.id for o in state.unchecked] == ["urgent"]
+    assert state.reassurance_withheld
+    # The "why" never says the red flag was ruled out by "je ne sais pas".
+    assert [r.outcome.id for r in explain(state).ruled_out] == ["adresser", "bilan"]
+    assert [s.question.id for s in engine.open_signs(state, state.unchecked[0])] == ["urgence"]
+    # Answered "non", the same red flag is ruled out and the default may reassure.
+    known = walk(triage, {**answers, "urgence": "non"})
+    assert known.unchecked == () and not known.reassurance_withheld
+
+
+def test_unticked_boxes_beside_not_looked_for_stay_unknown():
+    key = make_key([{"id": "m", "kind": "multiple", "text": "m ?",
+                     "options": [{"id": "p", "label": "P"}, {"id": "q", "label": "Q"}]}],
+                   [outcome("x", {"answer": "m", "includes": "p"}), outcome("fin")])
+    cond = key.outcomes[0].when
+    assert evaluate(key, cond, {"m": frozenset()}) is False          # "aucun de ces signes"
+    assert evaluate(key, cond, {"m": frozenset({"q"})}) is False     # q ticked, the rest absent
+    assert evaluate(key, cond, {"m": frozenset({"nsp"})}) is None    # nothing looked for
+    assert evaluate(key, cond, {"m": frozenset({"q", "nsp"})}) is None
+    assert evaluate(key, cond, {"m": frozenset({"p", "nsp"})}) is True
+    state = walk(key, {"m": frozenset({"q", "nsp"})})
+    assert [o.id for o in state.unchecked] == ["x"]
+    assert [o.label for o in engine.open_signs(state, state.unchecked[0])[0].options] == ["P"]
+
+
+def test_multiple_normalises_none_and_unknown():
+    assert normalise(Q_MULTI, ["aucun"]) == frozenset()
+    assert normalise(Q_MULTI, ["nsp"]) == frozenset({"nsp"})
+    assert normalise(Q_MULTI, "nsp") == frozenset({"nsp"})
+    assert normalise(Q_MULTI, ["p", "nsp"]) == frozenset({"p", "nsp"})
+    for bad in (["aucun", "p"], ["aucun", "nsp"]):
+        with pytest.raises(InvalidAnswer):
+            normalise(Q_MULTI, bad)
+    assert describe(Q_MULTI, frozenset({"nsp"})) == "Je ne sais pas, ou pas recherché"
+    assert describe(Q_MULTI, frozenset({"p", "nsp"})) == "Première ; les autres signes non recherchés"
+
+
+def test_an_unknown_number_is_neither_above_nor_below():
+    key = make_key([{"id": "n", "kind": "number", "text": "n ?", "unit": "mois", "min": 0, "max": 100}],
+                   [outcome("x", {"answer": "n", "lt": 3}), outcome("fin")])
+    assert normalise(key.questions[0], "nsp") == "nsp"
+    assert evaluate(key, key.outcomes[0].when, {"n": "nsp"}) is None
+    assert describe(key.questions[0], "nsp") == "Valeur inconnue"
 
 
 def test_leaf_operators():
@@ -339,7 +393,7 @@ def test_describe():
     assert describe(Q_YES_NO, "oui") == "Oui"
     assert describe(Q_SINGLE, "q") == "Deuxième"
     assert describe(Q_MULTI, frozenset({"q", "p"})) == "Première ; Deuxième"
-    assert describe(Q_MULTI, frozenset()) == "Aucun"
+    assert describe(Q_MULTI, frozenset()) == "Aucun de ces signes"
     assert describe(Q_NUMBER, 12.0) == "12 mois"
     assert describe(Q_FLOAT, 10.5) == "10,5 g/dL"
     assert describe(Q_DEP, "2A", DEPS) == "2A – Corse-du-Sud"
@@ -472,10 +526,29 @@ def reference_eval(key: Key, cond, answers: dict):
         q = questions.get(qid)
         return True if q is None or q.ask_when is None else ev(q.ask_when)
 
+    def leaf(c, value):
+        # "nsp" (or unticked boxes beside "nsp") is unknown unless the test names it.
+        if c.is_ is not None or c.in_ is not None:
+            named = [c.is_] if c.is_ is not None else list(c.in_)
+            if isinstance(value, frozenset):
+                return False
+            return True if value in named else (None if value == "nsp" else False)
+        if c.includes is not None or c.includes_any is not None:
+            named = [c.includes] if c.includes is not None else list(c.includes_any)
+            if not isinstance(value, frozenset):
+                return False
+            return True if any(n in value for n in named) else (None if "nsp" in value else False)
+        if value == "nsp":
+            return None
+        if not isinstance(value, (int, float)):
+            return False
+        return all(b is None or op(value, b) for b, op in (
+            (c.lt, float.__lt__), (c.le, float.__le__), (c.gt, float.__gt__), (c.ge, float.__ge__)))
+
     def ev(c):
         if "answer" in type(c).model_fields:
             if c.answer in answers:
-                return engine._leaf(c, answers[c.answer])
+                return leaf(c, answers[c.answer])
             return False if askable(c.answer) is False else None
         if hasattr(c, "all"):
             rs = [ev(x) for x in c.all]
@@ -522,6 +595,11 @@ def test_compiled_conditions_and_incremental_walk_match_the_reference(ruleset):
             decision, path = reference_walk(key, answers)
             state = walk(key, answers)
             assert (state.outcome, state.next_question, state.path) == (decision.outcome, decision.question, path)
+            if state.finished:  # open outcomes: every acting outcome before the decided one left undetermined
+                kept = dict(state.answers)
+                before = key.outcomes[:key.outcomes.index(state.outcome)]
+                expected = tuple(o for o in before if o.action != "monitor" and reference_eval(key, o.when, kept) is None)
+                assert state.unchecked == expected, key.id
 
 
 def test_a_walk_picks_up_where_an_earlier_one_stopped(ruleset):

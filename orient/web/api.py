@@ -234,6 +234,8 @@ def orientation_json(o: Orientation, ruleset: RuleSet, age_group: str | None, de
             "action_label": ACTION_LABELS[outcome.action],
             "urgency": outcome.urgency,
             "urgency_label": URGENCY_LABELS[outcome.urgency],
+            "emergency_route": [resource_json(r) for r in o.emergency_route],
+            "orphanet_urgences": outcome.orphanet_urgences,
             "rationale": outcome.rationale,
             "tests": list(outcome.tests),
             "do_now": list(outcome.do_now),
@@ -251,13 +253,21 @@ def orientation_json(o: Orientation, ruleset: RuleSet, age_group: str | None, de
         "regional_resources": [resource_json(r) for r in o.regional],
         "national_resources": [resource_json(r) for r in o.resources],
         "emergency_resource": resource_json(o.emergency_resource) if o.emergency_resource else None,
+        # What "je ne sais pas" left open: red flags to check today come first. When the decided
+        # outcome is reassuring and anything is open, it must not be read as reassurance.
+        "reassurance_withheld": o.reassurance_withheld,
+        "result_urgency": o.urgency,
+        "result_urgency_label": o.urgency_label,
+        "unchecked": [{"outcome": f.outcome.id, "title": f.outcome.title, "urgency": f.outcome.urgency,
+                       "red_flag": f.check is not None, "signs": list(f.signs), "check": f.check,
+                       "if_unchecked": f.if_unchecked} for f in o.unchecked],
         "answers": _answered(o.answers),
         "explanation": {
             "because": _answered(o.why.because),
             "ruled_out": [{"outcome": out.id, "title": out.title, "because": _answered(reasons)}
                           for out, reasons in o.why.ruled_out],
         },
-        "sources": _sources(o.key),
+        "sources": [{"title": s.title, "url": s.url, "year": s.year} for s in o.why.sources],
         "authored_by": o.key.authored_by,
         "reviewed_on": o.key.reviewed_on.isoformat(),
         "review_due": o.key.review_due.isoformat(),

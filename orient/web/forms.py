@@ -9,12 +9,12 @@ from __future__ import annotations
 import threading
 from weakref import WeakKeyDictionary
 
-from wtforms import Form, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, Form, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from .. import engine
-from ..model import Question
+from ..model import NONE_OF_THESE, NONE_OF_THESE_LABEL, UNKNOWN, UNKNOWN_LABELS, Question
 from ..orientation import NO_DEPARTEMENT
 from ..ruleset import RuleSet
 
@@ -28,12 +28,22 @@ class _EngineCheck:
 
     def __call__(self, form, field):
         raw = field.data
-        if self.question.kind == "multiple" and raw is None:
-            raw = []  # no box ticked: "none of these" is a valid answer
+        if self.question.kind == "multiple" and not raw:
+            # Nothing ticked is not "none": the GP may not have looked. Ask them to say which.
+            raise ValidationError("Cochez les signes présents, ou « Aucun de ces signes », ou « Je ne sais pas, "
+                                  "ou pas recherché ».")
         if self.question.kind in ("yes_no", "single") and not raw:
             raise ValidationError("Choisissez une réponse.")
-        if self.question.kind == "number" and (raw is None or not str(raw).strip()):
-            raise ValidationError("Indiquez une valeur.")
+        if self.question.kind == "number":
+            unknown = bool(getattr(form, "unknown", None) and form.unknown.data)
+            given = raw is not None and str(raw).strip() != ""
+            if unknown and given:
+                raise ValidationError("Indiquez une valeur, ou cochez « valeur inconnue », mais pas les deux.")
+            if unknown:
+                form.value = UNKNOWN
+                return
+            if not given:
+                raise ValidationError("Indiquez une valeur, ou cochez « valeur inconnue ».")
         if self.question.kind == "departement" and raw == NO_DEPARTEMENT:
             form.value = NO_DEPARTEMENT
             return
@@ -94,6 +104,13 @@ _classes_lock = threading.Lock()
 def build_form(question: Question, ruleset: RuleSet, **kwargs) -> AnswerForm:
     """The form for ``question``: ``formdata=request.form`` to validate a POST, ``data=`` to
     show a stored answer."""
+    data = kwargs.get("data")
+    if data is not None and question.kind in ("multiple", "number"):
+        answer = data.get("answer")
+        if question.kind == "multiple" and answer == []:
+            kwargs["data"] = {"answer": [NONE_OF_THESE]}  # "none of these" was ticked
+        elif question.kind == "number" and answer == UNKNOWN:
+            kwargs["data"] = {"answer": None, "unknown": True}
     with _classes_lock:
         by_question = _classes.setdefault(ruleset, {})
         entry = by_question.get(id(question))
@@ -110,14 +127,20 @@ def _form_class(question: Question, ruleset: RuleSet) -> type[AnswerForm]:
                    for c in question.choice_ids]
         field = _LenientRadio(choices=_choices(choices), validators=[check])
     elif question.kind == "multiple":
-        field = _LenientMulti(choices=_choices((o.id, o.label) for o in question.options), validators=[check])
+        # "None of these" and "not looked for" close every list: a blank page is never "none".
+        field = _LenientMulti(choices=_choices([*((o.id, o.label) for o in question.options),
+                                                (NONE_OF_THESE, NONE_OF_THESE_LABEL),
+                                                (UNKNOWN, UNKNOWN_LABELS["multiple"])]), validators=[check])
     elif question.kind == "number":
         field = StringField(validators=[check])
+        unknown = BooleanField(UNKNOWN_LABELS["number"])
     else:
         field = _LenientSelect(choices=departement_choices(ruleset), validators=[check])
 
     class Form(AnswerForm):
         pass
 
+    if question.kind == "number":
+        Form.unknown = unknown  # declared before ``answer``: WTForms validates fields in order
     Form.answer = field
     return Form

@@ -20,7 +20,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from markupsafe import Markup
 
 from .. import engine, graph
-from ..model import AGE_QUESTION, AGE_QUESTION_ID, URGENCY_LABELS, Key, Outcome, Question, Scenario
+from ..model import AGE_QUESTION, AGE_QUESTION_ID, UNKNOWN, URGENCY_LABELS, Key, Outcome, Question, Scenario
 from ..orientation import NO_DEPARTEMENT, AnsweredQuestion, compose
 from ..ruleset import RuleSet
 from ..scenarios import typed_answers
@@ -107,7 +107,7 @@ def decode_replay(ruleset: RuleSet, key: Key, raw: str) -> dict[str, engine.Valu
 
 def _value(ruleset: RuleSet, question: Question, text: str) -> engine.Value:
     if question.kind == "number":
-        if not _NUMBER_VALUE.match(text) or question.min is None or question.max is None:
+        if text != UNKNOWN and (not _NUMBER_VALUE.match(text) or question.min is None or question.max is None):
             raise ReplayError(f"La réponse à « {question.id} » doit être un nombre.")
         raw: object = text
     elif question.kind == "multiple":
