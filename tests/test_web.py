@@ -40,7 +40,8 @@ def text(response) -> str:
 
 
 def answer(client, key: str, question: str, value, **kwargs):
-    data = {"answer": value}
+    # A multiple-choice page sends "aucun" for "none of these": a blank page is refused.
+    data = {"answer": ["aucun"] if value == [] else value}
     data.update(kwargs)
     return client.post(f"/cle/{key}/q/{question}", data=data)
 
@@ -64,7 +65,9 @@ def follow_scenario(client, ruleset, key_id: str, answers: dict, departement: st
         else:
             qid = url.rsplit("/", 1)[1]
             value = answers[qid]
-            posted = client.post(url, data={"answer": list(value) if isinstance(value, tuple) else value})
+            if isinstance(value, tuple):
+                value = list(value) or ["aucun"]  # "none of these" is ticked, never a blank page
+            posted = client.post(url, data={"answer": value})
         assert posted.status_code == 303, (url, text(posted)[:400])
         url = posted.headers["Location"]
     raise AssertionError("journey did not end")

@@ -89,11 +89,13 @@ def answer_question(page: Page, key_id: str, question_id: str, value) -> None:
     if question.kind in ("yes_no", "single"):
         page.locator(f"input[name='answer'][value='{value}']").check()
     elif question.kind == "multiple":
-        wanted = set(value)
-        unknown = wanted - {o.id for o in question.options}
+        wanted = set(value) or {"aucun"}  # "none of these" is ticked: a blank page is refused
+        unknown = wanted - {o.id for o in question.options} - {"aucun", "nsp"}
         assert not unknown, f"{question_id}: options inconnues {unknown}"
-        for option in question.options:
-            page.locator(f"input[name='answer'][value='{option.id}']").set_checked(option.id in wanted)
+        for option_id in [o.id for o in question.options] + ["aucun", "nsp"]:
+            page.locator(f"input[name='answer'][value='{option_id}']").set_checked(option_id in wanted)
+    elif question.kind == "number" and value == "nsp":
+        page.locator("#unknown-0").check()
     elif question.kind == "number":
         text = str(int(value)) if float(value).is_integer() else str(value).replace(".", ",")
         page.locator("#answer-0").fill(text)
