@@ -559,7 +559,7 @@ class Meta(Frozen):
 # Which top-level model reads which file, and the schema file each one gets.
 FILE_MODELS: dict[str, tuple[type[Frozen], str]] = {
     "key": (Key, "key.schema.json"),
-    "age_alerts": (AgeAlertLayer, "age-alerts.schema.json"),
+    "age_alerts": (AgeAlertLayer, "alertes-age.schema.json"),
     "scenarios": (ScenarioFile, "scenarios.schema.json"),
     "filieres": (FiliereFile, "filieres.schema.json"),
     "centres": (CentreFile, "centres.schema.json"),

@@ -133,11 +133,11 @@ def test_referral_journey_asks_departement_then_check_page(client):
 
 def test_emergency_goes_straight_to_result_with_samu(client):
     answer(client, "raynaud", "age_group", "adulte")
-    answer(client, "raynaud", "necrose", "oui")
-    assert client.post("/cle/raynaud/departement", data={"answer": "nsp"}).headers["Location"] == "/cle/raynaud/orientation"
+    # No département, no check page: an emergency goes to emergency care, not to a centre.
+    assert answer(client, "raynaud", "necrose", "oui").headers["Location"] == "/cle/raynaud/orientation"
     body = text(client.get("/cle/raynaud/orientation"))
     assert "Urgence" in body and "SAMU – centre 15" in body
-    assert "liste nationale" in body  # département not given
+    assert "Centres experts suggérés" not in body
 
 
 def test_monitor_outcome_does_not_ask_departement(client):

@@ -52,10 +52,12 @@ def next_url(journey: journeys.Journey, state: engine.State) -> str:
     if state.next_question is not None:
         return url_for("wizard.question", key_id=key.id, question_id=state.next_question.id)
     outcome = state.outcome
-    if outcome is not None and outcome.action != "monitor" and journey.departement is None:
-        return url_for("wizard.departement", key_id=key.id)
+    # An emergency goes to emergency care, not to a centre: no département to ask, no page to
+    # check, the result at once.
     if outcome is not None and outcome.action == "emergency":
         return url_for("wizard.orientation", key_id=key.id)
+    if outcome is not None and outcome.action != "monitor" and journey.departement is None:
+        return url_for("wizard.departement", key_id=key.id)
     return url_for("wizard.check", key_id=key.id)
 
 
