@@ -436,7 +436,10 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
 
     if any(d.is_error for d in diags):
         return diags  # graph analysis needs a well-formed key
-    key = age_alerts.compose(key, layer)  # the key the engine walks: layer first, ages folded in
+    # The key as the engine walks it, ages folded in. The age-band layer is left out here: it is
+    # checked on its own (its outcomes hang on its questions only), and exploring it in front of
+    # every key would multiply the paths to explore for nothing.
+    key = age_alerts.compose(key, None)
     offset = len(key.questions) - len(questions)
     for i, question in enumerate(key.questions[offset:]):
         shown = _bands_where(key, question.ask_when)
