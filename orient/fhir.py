@@ -152,9 +152,9 @@ def _coding(key: Key, question: Question, code: str, ruleset=None, base: str = D
                                                                        else frozenset({code}), names)}
 
 
-# A number left unknown ("valeur inconnue"): HL7's data-absent-reason code, not a made-up value.
-UNKNOWN_NUMBER_CODING = {"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
-                         "code": "asked-unknown", "display": "Valeur inconnue"}
+# A number left unknown ("valeur inconnue"): HL7's data-absent-reason, not a made-up value.
+UNKNOWN_NUMBER_EXTENSION = {"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                            "valueCode": "asked-unknown"}
 
 
 def _number_value(question: Question, number: float) -> tuple[str, int | float]:
@@ -219,28 +219,61 @@ def _quote(text: str) -> str:
 
 
 def fhirpath(key: Key, condition: Condition) -> str:
-    """A FHIRPath boolean for a condition (SDC enableWhenExpression). Each test is wrapped in
-    ``exists()`` so that an unanswered (hidden) question gives false, never empty."""
+    """A FHIRPath boolean for a condition (SDC enableWhenExpression): true when the engine finds
+    the condition *true*. The engine's logic has three values: an unknown answer ("nsp", a
+    number left unknown) makes a test neither true nor false, so ``not`` is written with the
+    "certainly false" form of its operand (``_false``) rather than FHIRPath's two-valued not().
+    Each test is wrapped in ``exists()``/``empty()`` so that a hidden item gives a boolean."""
     if isinstance(condition, AnswerCondition):
-        answers = f"%resource.repeat(item).where(linkId={_quote(condition.answer)}).answer.value"
-        if condition.is_numeric:
-            tests = [f"$this {op} {_number_literal(getattr(condition, attr))}"
-                     for attr, op in _NUMERIC_OPERATORS if getattr(condition, attr) is not None]
-            return f"{answers}.where({' and '.join(tests)}).exists()"
-        codes = condition.values
-        if len(codes) == 1:
-            return f"{answers}.where(code = {_quote(codes[0])}).exists()"
-        return f"{answers}.where(code in ({' | '.join(_quote(c) for c in codes)})).exists()"
+        answers = _answers_path(condition)
+        return f"{answers}.where({_match(condition)}).exists()"
     if isinstance(condition, AllCondition):
         return "(" + " and ".join(fhirpath(key, c) for c in condition.all) + ")"
     if isinstance(condition, AnyCondition):
         return "(" + " or ".join(fhirpath(key, c) for c in condition.any) + ")"
     if isinstance(condition, NotCondition):
-        return f"({fhirpath(key, condition.not_)}).not()"
+        return _false(key, condition.not_)
     if isinstance(condition, AtLeastCondition):
         counted = " + ".join(f"iif({fhirpath(key, c)}, 1, 0)" for c in condition.of)
         return f"(({counted}) >= {condition.at_least})"
     raise TypeError(condition)  # pragma: no cover
+
+
+def _false(key: Key, condition: Condition) -> str:
+    """FHIRPath for "the engine finds ``condition`` false": a hidden item's tests are false; an
+    unknown answer's are not (neither true nor false)."""
+    if isinstance(condition, AnswerCondition):
+        answers = _answers_path(condition)
+        if condition.is_numeric:
+            item = f"%resource.repeat(item).where(linkId={_quote(condition.answer)})"
+            return (f"({answers}.where({_match(condition)}).empty() and "
+                    f"{item}.extension.where(url = {_quote(UNKNOWN_NUMBER_EXTENSION['url'])}).empty())")
+        codes = (*condition.values, UNKNOWN)
+        return f"{answers}.where(code in ({' | '.join(_quote(c) for c in codes)})).empty()"
+    if isinstance(condition, AllCondition):
+        return "(" + " or ".join(_false(key, c) for c in condition.all) + ")"
+    if isinstance(condition, AnyCondition):
+        return "(" + " and ".join(_false(key, c) for c in condition.any) + ")"
+    if isinstance(condition, NotCondition):
+        return fhirpath(key, condition.not_)
+    if isinstance(condition, AtLeastCondition):
+        possible = " + ".join(f"iif({_false(key, c)}, 0, 1)" for c in condition.of)
+        return f"(({possible}) < {condition.at_least})"
+    raise TypeError(condition)  # pragma: no cover
+
+
+def _answers_path(condition: AnswerCondition) -> str:
+    return f"%resource.repeat(item).where(linkId={_quote(condition.answer)}).answer.value"
+
+
+def _match(condition: AnswerCondition) -> str:
+    if condition.is_numeric:
+        return " and ".join(f"$this {op} {_number_literal(getattr(condition, attr))}"
+                            for attr, op in _NUMERIC_OPERATORS if getattr(condition, attr) is not None)
+    codes = condition.values
+    if len(codes) == 1:
+        return f"code = {_quote(codes[0])}"
+    return f"code in ({' | '.join(_quote(c) for c in codes)})"
 
 
 def _number_literal(value: float) -> str:
@@ -342,8 +375,6 @@ def questionnaire(key: Key, ruleset=None, base: str = DEFAULT_BASE) -> dict:
 
 def _answers(key: Key, question: Question, value: engine.Value, ruleset=None, base: str = DEFAULT_BASE) -> list[dict]:
     if question.kind == "number":
-        if value == UNKNOWN:
-            return [{"valueCoding": UNKNOWN_NUMBER_CODING}]
         kind, number = _number_value(question, float(value))  # type: ignore[arg-type]
         return [{f"value{kind}": number}]
     if question.kind == "multiple":
@@ -355,8 +386,17 @@ def _answers(key: Key, question: Question, value: engine.Value, ruleset=None, ba
 
 def answer_items(key: Key, answers: Mapping[str, engine.Value], ruleset=None, base: str = DEFAULT_BASE) -> list[dict]:
     """QuestionnaireResponse items for typed answers, in the Questionnaire's order."""
-    return [{"linkId": q.id, "text": q.text, "answer": _answers(key, q, answers[q.id], ruleset, base)}
-            for q in (AGE_QUESTION, *key.questions) if q.id in answers]
+    items = []
+    for q in (AGE_QUESTION, *key.questions):
+        if q.id not in answers:
+            continue
+        if q.kind == "number" and answers[q.id] == UNKNOWN:
+            # "Valeur inconnue": no value, and HL7's data-absent-reason says why (a number item
+            # cannot hold a code, and a made-up value would be worse).
+            items.append({"linkId": q.id, "text": q.text, "extension": [UNKNOWN_NUMBER_EXTENSION]})
+        else:
+            items.append({"linkId": q.id, "text": q.text, "answer": _answers(key, q, answers[q.id], ruleset, base)})
+    return items
 
 
 def questionnaire_response(state: engine.State, ruleset=None, *, age_group: str | None = None,
@@ -404,12 +444,13 @@ def answers_from_response(key: Key, response: Mapping[str, Any]) -> tuple[dict[s
         values = []
         for answer in item.get("answer") or ():
             if "valueCoding" in answer:
-                code = answer["valueCoding"].get("code")
-                values.append(UNKNOWN if answer["valueCoding"] == UNKNOWN_NUMBER_CODING else code)
+                values.append(answer["valueCoding"].get("code"))
             elif "valueInteger" in answer or "valueDecimal" in answer:
                 values.append(answer.get("valueInteger", answer.get("valueDecimal")))
             else:
                 raise ResponseError(f"Type de réponse non pris en charge pour « {link} ».")
+        if UNKNOWN_NUMBER_EXTENSION in (item.get("extension") or ()) and not values:
+            values.append(UNKNOWN)
         if link == DEPARTEMENT_ITEM:
             departement = values[0] if values else None
             continue

@@ -133,8 +133,10 @@ def test_next_question_then_orientation(client):
     o = data["orientation"]
     assert o["outcome"]["id"] == "ischemie-digitale" and o["outcome"]["urgency"] == "urgence"
     assert o["outcome"]["do_now"] and o["outcome"]["tests"]
-    assert o["filiere"]["id"] == "fai2r"
-    assert o["centres"] and all(c["distance_km"] is not None for c in o["centres"])
+    assert o["filiere"]["id"] == "fai2r"  # shown as what comes next
+    # An emergency goes to emergency care: a route, no expert centre.
+    assert o["centres"] == [] and o["outcome"]["emergency_route"]
+    assert all(r["kind"] == "urgence" for r in o["outcome"]["emergency_route"])
     assert o["explanation"]["because"] == [{"question": "necrose", "text": o["answers"][0]["text"], "answer": "Oui"}]
     assert o["departement"] == "13" and "Bouches-du-Rhône" in o["departement_label"]
     assert o["emergency_resource"] is not None
@@ -158,7 +160,7 @@ def test_answers_off_the_path_are_reported_as_dropped(client):
 
 def test_ruled_out_outcomes_carry_ids_and_described_answers(client):
     body = {"age_group": "adulte", "answers": {"necrose": "non", "crise-renale": "non", "signes-associes": [],
-                                               "bilan-fait": "non-fait", "debut-tardif": "oui"}}
+                                               "bilan-fait": "nsp", "debut-tardif": "oui"}}
     o = evaluate(client, "raynaud", body).get_json()["orientation"]
     ruled = {r["outcome"]: r for r in o["explanation"]["ruled_out"]}
     assert "ischemie-digitale" in ruled
@@ -251,7 +253,8 @@ outcomes:
     title: Très jeune
     rationale: Moins d'un mois.
     filiere: fil-a
-    centre_types: [crmr_coordonnateur]
+    emergency_route: [samu]
+    red_flag: {check: Vérifier l'âge sur le carnet., if_unchecked: Avis le jour même.}
   - id: surveiller
     default: true
     action: monitor

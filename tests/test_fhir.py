@@ -77,7 +77,7 @@ questions:
   - id: autre
     kind: single
     text: Autre élément ?
-    options: [{id: x, label: Élément X}, {id: y, label: Élément Y}]
+    options: [{id: x, label: Élément X}, {id: y, label: Élément Y}, {id: nsp, label: Je ne sais pas}]
     ask_when: {not: {answer: precision, is: oui}}
   - id: lieu
     kind: departement
@@ -103,7 +103,8 @@ outcomes:
     title: Très jeune
     rationale: Moins d'un mois.
     filiere: fil-a
-    centre_types: [crmr_coordonnateur]
+    emergency_route: [samu]
+    red_flag: {check: Vérifier l'âge sur le carnet., if_unchecked: Avis le jour même.}
   - id: leger
     when: {any: [{answer: poids, lt: 3}, {answer: mixte, is: oui}]}
     action: refer
@@ -219,11 +220,12 @@ def test_question_kinds_map_to_item_types(ruleset):
     assert [o["valueCoding"]["code"] for o in yes_no["answerOption"]] == ["oui", "non", "nsp"]
     multiple = items["signes-associes"]
     assert multiple["type"] == "choice" and multiple["repeats"] is True
-    none = multiple["answerOption"][-1]
+    none, unknown = multiple["answerOption"][-2:]
     assert none["valueCoding"]["code"] == fhir.NONE_CODE
     assert none["extension"] == [{"url": fhir.EXT_OPTION_EXCLUSIVE, "valueBoolean": True}]
+    assert unknown["valueCoding"]["code"] == "nsp" and "extension" not in unknown  # combinable with signs
     single = items["bilan-fait"]
-    assert [o["valueCoding"]["code"] for o in single["answerOption"]] == ["anormal", "normal", "non-fait"]
+    assert [o["valueCoding"]["code"] for o in single["answerOption"]][-1] == "nsp"
     assert items[AGE_QUESTION_ID]["required"] is True
     hint = yes_no["item"][0]
     assert hint["type"] == "display" and hint["text"] == key.question("necrose").hint
@@ -283,7 +285,9 @@ def _enabled(item: dict, answers: dict, response: dict) -> bool:
         else:
             target = entry.get("answerInteger", entry.get("answerDecimal"))
             compare = COMPARE[entry["operator"]]
-            results.append(any(compare(a.get("valueInteger", a.get("valueDecimal")), target) for a in given))
+            # A number answered "valeur inconnue" carries a data-absent coding: no comparison holds.
+            results.append(any(compare(a.get("valueInteger", a.get("valueDecimal")), target) for a in given
+                               if "valueInteger" in a or "valueDecimal" in a))
     return all(results) if item.get("enableBehavior", "all") == "all" else any(results)
 
 
@@ -312,7 +316,7 @@ def test_enable_conditions_agree_with_the_engine(ruleset, number_rules):
             for question in ck.questions:  # answer every shown question, in order
                 response = {"resourceType": "QuestionnaireResponse", "status": "in-progress",
                             "item": fhir.answer_items(key, typed, rules)}
-                by_link = {i["linkId"]: i["answer"] for i in response["item"]}
+                by_link = {i["linkId"]: i.get("answer", []) for i in response["item"]}
                 shown = _enabled(items[question.id], by_link, response)
                 asked = engine._Evaluator(ck, typed).askable(question.id)
                 assert shown == (asked is True), (key.id, question.id, dict(typed))
@@ -403,8 +407,9 @@ def test_api_serves_the_questionnaire(client, ruleset):
 
 
 def test_api_builds_a_response_for_a_finished_path(client, ruleset):
-    body = {"age_group": "adulte", "answers": {"necrose": "non", "crise-renale": "non", "signes-associes": [],
-                                               "bilan-fait": "non-fait", "debut-tardif": "oui"}, "departement": "13"}
+    body = {"age_group": "adulte", "answers": {"necrose": "non", "crise-renale": "non",
+                                               "signes-associes": [], "bilan-fait": "nsp", "debut-tardif": "oui"},
+            "departement": "13"}
     response = client.post("/api/v1/cles/raynaud/fhir/reponse", json=body)
     assert response.status_code == 200 and response.mimetype == "application/fhir+json"
     resource = response.get_json(force=True)

@@ -113,6 +113,7 @@ questions:
     options:
       - {id: a, label: "Option <a> & \\"b\\""}
       - {id: b, label: "Option ]]> fin"}
+      - {id: nsp, label: Je ne sais pas}
   - id: q2
     kind: number
     text: Âge en mois ?

@@ -227,8 +227,7 @@ def test_unticked_signs_beside_je_ne_sais_pas_stay_open(client):
 
 def test_the_age_layer_is_asked_first_for_its_band_only(client):
     assert post(client, "age_group", "enfant").headers["Location"] == "/cle/mini/q/alertes-enfant"
-    assert post(client, "alertes-enfant", ["regression"]).headers["Location"] == "/cle/mini/departement"
-    client.post("/cle/mini/departement", data={"answer": "nsp"})
+    assert post(client, "alertes-enfant", ["regression"]).headers["Location"] == "/cle/mini/orientation"
     result = text(client.get("/cle/mini/orientation"))
     assert "Perte d'acquisitions — avis le jour même" in result and "Centres experts suggérés" not in result
     assert "Source de test (s. d.)" in result  # the layer's own sources, and no guessed year

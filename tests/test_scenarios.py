@@ -25,6 +25,14 @@ def scenario_cases() -> list:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         for scenario in data.get("scenarios", []):
             cases.append(pytest.param(data["key"], scenario["id"], id=scenario["id"]))
+    # The shared age-band red flags: each of their cases runs on every key of its age band.
+    layer = yaml.safe_load((ROOT / "rules" / "alertes-age.yaml").read_text(encoding="utf-8"))
+    for path in sorted((ROOT / "rules" / "keys").glob("*.yaml")):
+        key = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for scenario in layer.get("scenarios", []):
+            if scenario["answers"]["age_group"] in key["ages"]:
+                case_id = f"{scenario['id']}--{key['id']}"
+                cases.append(pytest.param(key["id"], case_id, id=case_id))
     return cases
 
 

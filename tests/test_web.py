@@ -142,7 +142,7 @@ def test_emergency_goes_straight_to_result_with_samu(client):
 
 def test_monitor_outcome_does_not_ask_departement(client):
     for qid, value in [("age_group", "adulte"), ("necrose", "non"), ("crise-renale", "non"),
-                       ("signes-associes", []), ("bilan-fait", "non-fait"), ("debut-tardif", "non")]:
+                       ("signes-associes", []), ("bilan-fait", "normal"), ("debut-tardif", "non")]:
         answer(client, "raynaud", qid, value)
     response = answer(client, "raynaud", "atypique", [])
     assert response.headers["Location"] == "/cle/raynaud/verifier"
@@ -182,7 +182,7 @@ def test_back_link_and_changing_an_earlier_answer_drops_later_ones(client):
 
 def test_modify_from_check_page_returns_to_it(client):
     for qid, value in [("age_group", "adulte"), ("necrose", "non"), ("crise-renale", "non"),
-                       ("signes-associes", []), ("bilan-fait", "non-fait"), ("debut-tardif", "non"), ("atypique", [])]:
+                       ("signes-associes", []), ("bilan-fait", "normal"), ("debut-tardif", "non"), ("atypique", [])]:
         answer(client, "raynaud", qid, value)
     response = client.post("/cle/raynaud/q/debut-tardif?retour=verifier", data={"answer": "non"})
     assert response.headers["Location"] == "/cle/raynaud/verifier"
@@ -239,7 +239,7 @@ def test_any_worker_serves_any_step(app):
     answer(first, "raynaud", "necrose", "oui")
     second = other.test_client()
     second.set_cookie("orient", first.get_cookie("orient").value)
-    assert second.get("/cle/raynaud/suite").headers["Location"] == "/cle/raynaud/departement"
+    assert second.get("/cle/raynaud/suite").headers["Location"] == "/cle/raynaud/orientation"
 
 
 # --- bad input ----------------------------------------------------------------------------------
