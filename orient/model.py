@@ -513,6 +513,11 @@ class Resource(Frozen):
     phone: Text | None = None
     regions: tuple[RegionCode, ...] = ()
     source: Url | None = None
+    # The age bands a place of care serves (paediatric emergencies, UAPED); empty: everyone.
+    ages: tuple[AgeBand, ...] = ()
+
+    def serves(self, age_group: str | None) -> bool:
+        return not self.ages or age_group is None or age_group in self.ages
 
 
 class UrlPatterns(Frozen):

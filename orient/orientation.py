@@ -209,7 +209,9 @@ def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, depart
         departement_label=f"{dep.name} ({dep.code})" if dep else None,
         rules_version=ruleset.version,
         emergency_resource=urgences if outcome.action == "emergency" else None,
-        emergency_route=tuple(ruleset.resources[r] for r in outcome.emergency_route if r in ruleset.resources),
+        # Only the places that take this patient (no paediatric emergencies for an adult).
+        emergency_route=tuple(r for r in (ruleset.resources[rid] for rid in outcome.emergency_route
+                                          if rid in ruleset.resources) if r.serves(age_group)),
         unchecked=unchecked,
         reassurance_withheld=withheld,
     )

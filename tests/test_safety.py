@@ -233,3 +233,22 @@ def test_the_age_layer_is_asked_first_for_its_band_only(client):
     assert "Source de test (s. d.)" in result  # the layer's own sources, and no guessed year
     other = client.application.test_client()
     assert post(other, "age_group", "adulte").headers["Location"] == "/cle/mini/q/alerte"
+
+
+def test_the_emergency_route_fits_the_patients_age(ruleset):
+    """Paediatric emergencies and the UAPED for a child, the adult emergency department for an
+    adult: a route listing both shows each patient only the door that takes them."""
+    checked = 0
+    for key in ruleset.keys.values():
+        for outcome in key.outcomes:
+            if outcome.action != "emergency":
+                continue
+            for band in key.ages:
+                answers = {AGE_QUESTION_ID: band}
+                state = engine.State(key, (AGE_QUESTION_ID,), answers, outcome, None, ())
+                route = compose(ruleset, state, band, None).emergency_route
+                assert all(r.serves(band) for r in route), (key.id, outcome.id, band)
+                if band == "adulte":
+                    assert "urgences-pediatriques" not in {r.id for r in route}
+                checked += 1
+    assert checked > 50

@@ -67,7 +67,11 @@ def test_an_emergency_shows_where_to_go_and_no_centre(page: Page):
     submit(page)
     assert path_of(page) == "/cle/raynaud/orientation"  # no département, no check page
     expect(page.get_by_role("heading", name="Où adresser aujourd'hui")).to_be_visible()
-    expect(page.locator(".emergency-route")).to_contain_text("SAMU – centre 15")
+    route = page.locator(".emergency-route")
+    expect(route).to_contain_text("Service d'urgences le plus proche")
+    expect(route).not_to_contain_text("Urgences pédiatriques")  # an adult: the route fits the age
+    expect(page.locator("#maintenant")).to_be_visible()
+    expect(page.get_by_text("SAMU – centre 15").first).to_be_visible()
     expect(page.locator("#centres")).to_have_count(0)
     assert_no_axe_violations(page, "résultat d'urgence")
 
