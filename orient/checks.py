@@ -109,7 +109,7 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
                     _ref(diags, smap, ("resources", i, "regions", j), code, regions, "TERRITOIRE_INCONNU", "région")
 
     urgences = None if parsed.resources is None else {
-        r.id for r in parsed.resources[0].resources if r.kind == "urgence"}
+        r.id: r for r in parsed.resources[0].resources if r.kind == "urgence"}
     refs = References(known_filieres, known_centres, known_pnds, set(departements), urgences)
     key_ids = _unique(diags, ((k.id, smap, ("id",)) for k, smap, _ in parsed.keys), "clé")
     known_keys = key_ids | parsed.failed_keys
@@ -237,7 +237,7 @@ class References:
     centres: set[str] | None
     pnds: set[str] | None
     departements: set[str]
-    urgences: set[str] | None  # resources of kind "urgence"
+    urgences: dict[str, Resource] | None  # resources of kind "urgence", by id
 
 
 # Words that tie a text to some age bands: a text shown outside them speaks to the wrong
@@ -458,6 +458,14 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
         if outcome.red_flag is not None:
             for field_name in ("check", "if_unchecked"):
                 _age_text(diags, smap, ("outcomes", i, "red_flag", field_name), getattr(outcome.red_flag, field_name), shown)
+    for i, outcome in enumerate(key.outcomes[outcome_offset:]):
+        if outcome.action == "emergency" and outcome.emergency_route and refs.urgences is not None:
+            places = [refs.urgences[r] for r in outcome.emergency_route if r in refs.urgences]
+            stranded = [b for b in _bands_where(key, outcome.when) if not any(p.serves(b) for p in places)]
+            if places and stranded:
+                diags.append(smap.diag(("outcomes", i, "emergency_route"), "ROUTE_URGENCE_AGE",
+                                       "aucune destination de cette urgence n'accueille : " + ", ".join(
+                                           AGE_BANDS[b].split(" (")[0].lower() for b in stranded)))
     result = engine.explore(key)
     if not result.complete:
         diags.append(smap.diag(("questions",), "ANALYSE_INCOMPLETE",
