@@ -242,21 +242,22 @@ class References:
 
 # Words that tie a text to some age bands: a text shown outside them speaks to the wrong
 # patient ("nourrisson" to a 12-year-old, school to an adult). Whole words, accents as written.
-AGE_WORDS: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = tuple(
-    (re.compile(rf"\b(?:{pattern})\b", re.I), frozenset(bands), label) for pattern, bands, label in (
-        (r"nourrissons?|bébés?|tétées?|téter|tète|biberons?", ("nouveau-ne", "nourrisson"), "un nourrisson"),
-        (r"nouveau-nés?", ("nouveau-ne", "nourrisson"), "un nouveau-né"),
-        (r"école|scolaires?|scolarité|maîtresse|instituteur|crèche", ("nourrisson", "enfant", "adolescent"),
-         "un enfant scolarisé"),
-    ))
+AGE_WORDS: tuple[tuple[str, frozenset[str], str], ...] = (
+    (r"nourrissons?|bébés?|tétées?|téter|tète|biberons?", frozenset({"nouveau-ne", "nourrisson"}), "un nourrisson"),
+    (r"nouveau-nés?", frozenset({"nouveau-ne", "nourrisson"}), "un nouveau-né"),
+    (r"école|scolaires?|scolarité|maîtresse|instituteur|crèche", frozenset({"nourrisson", "enfant", "adolescent"}),
+     "un enfant scolarisé"),
+)
+# One pass over each text (most name no age at all): a group per family of words.
+_AGE_RE = re.compile("|".join(rf"\b(?P<w{i}>{pattern})\b" for i, (pattern, _, _) in enumerate(AGE_WORDS)), re.I)
 
 
 def _age_text(diags: list[Diagnostic], smap: SourceMap, path: tuple, text: str | None, shown: frozenset[str]) -> None:
     if not text or not shown:
         return
-    for pattern, bands, label in AGE_WORDS:
-        match = pattern.search(text)
-        if match and not shown <= bands:
+    for match in _AGE_RE.finditer(text):
+        _, bands, label = AGE_WORDS[int(match.lastgroup[1:])]  # type: ignore[index]
+        if not shown <= bands:
             outside = ", ".join(AGE_BANDS[b].split(" (")[0].lower() for b in AGE_BANDS if b in shown - bands)
             diags.append(smap.diag(path, "TEXTE_AGE",
                                    f"« {match.group(0)} » s'adresse à {label}, mais ce texte est aussi montré pour : "

@@ -635,18 +635,35 @@ class Exploration:
     nodes: int
 
 
-def domain(key: Key, question: Question) -> list[Value]:
-    """Representative answers: one per distinct behaviour of the conditions that test it."""
-    leaves = [leaf for leaf in _all_leaves(key) if leaf.answer == question.id]
+def domain(key: Key, question: Question, with_unknown: bool = True) -> list[Value]:
+    """Representative answers: one per distinct behaviour of the conditions that test it.
+
+    ``with_unknown=False`` leaves out the unknown answers unless a test names them: an unknown
+    only makes tests undetermined, and by monotonicity whatever it lets the walk reach, a known
+    answer reaches too, except where a test acts on the unknown itself (the explorer's case).
+    """
+    return _domain(question, [leaf for leaf in _all_leaves(key) if leaf.answer == question.id], with_unknown)
+
+
+def _domain(question: Question, leaves: list[AnswerCondition], with_unknown: bool) -> list[Value]:
+    tests = [_leaf_test(leaf) for leaf in leaves]
+    if not with_unknown and not any(UNKNOWN in leaf.values for leaf in leaves):
+        unknowns: tuple[tuple[str, ...], ...] = ((),)
+    else:
+        unknowns = ((), (UNKNOWN,))
     if question.kind in ("yes_no", "single"):
-        return list(question.choice_ids)
+        return [c for c in sorted(question.choice_ids, key=lambda c: c == UNKNOWN)  # the unknown last
+                if c != UNKNOWN or unknowns[-1]]
     if question.kind == "multiple":
         relevant = sorted({v for leaf in leaves for v in leaf.values} & set(question.choice_ids))
         by_signature: dict[tuple, frozenset] = {}
-        for size in range(len(relevant) + 1):
-            for combo in itertools.combinations(relevant, size):
-                for value in (frozenset(combo), frozenset((*combo, UNKNOWN))):
-                    signature = tuple(_leaf(leaf, value) for leaf in leaves)
+        # Known answers first, "non recherché" variants after: the explorer walks the domain in
+        # order and stops once everything is reached, which known answers mostly do.
+        for unknown in unknowns:
+            for size in range(len(relevant) + 1):
+                for combo in itertools.combinations(relevant, size):
+                    value = frozenset((*combo, *unknown))
+                    signature = tuple(test(value) for test in tests)
                     by_signature.setdefault(signature, value)
         return list(by_signature.values())
     if question.kind == "number":
@@ -658,7 +675,8 @@ def domain(key: Key, question: Question) -> list[Value]:
                     points |= {bound - step, bound, bound + step}
         lo = question.min if question.min is not None else -math.inf
         hi = question.max if question.max is not None else math.inf
-        return [*(sorted(float(p) for p in points if p is not None and lo <= p <= hi) or [0.0]), UNKNOWN]
+        numbers: list[Value] = [*(sorted(float(p) for p in points if p is not None and lo <= p <= hi) or [0.0])]
+        return numbers + [UNKNOWN] if unknowns[-1] else numbers
     # departement: every code named by a condition, plus one that none names
     named = {v for leaf in leaves for v in leaf.values}
     return sorted(named) + ["__autre__"]
@@ -681,32 +699,50 @@ def explore(key: Key, limit: int = 50_000) -> Exploration:
     Used by the checker to prove which outcomes can be reached and which questions can be
     asked. Stops early when all outcomes and questions have been seen; gives up (complete =
     False) after ``limit`` states rather than hang on a pathological key.
+
+    Known answers are explored first; the unknown ones ("je ne sais pas") only when something
+    is still unreached, since they mostly lead where known answers lead (they make tests
+    undetermined, never true) and would multiply the paths. They can still matter: an outcome
+    after others that cover every known answer is reached only through an unknown.
     """
     ck = compile_key(key)
     all_outcomes = {o.id for o in key.outcomes}
     all_questions = {q.id for q in key.questions}
-    domains: dict[str, list[Value]] = {}
     reached: set[str] = set()
     asked: set[str] = set()
-    stack: list[dict[str, Value]] = [{}]
+    # Everything the engine does next depends only on the three-valued results of the key's
+    # tests, and a test's result only on its own answer (the tests of unanswered questions are
+    # settled by the answered ones through ask_when): the results of the answered tests are a
+    # state's signature, and a state whose signature was seen leads nowhere new.
+    unique = list({id(leaf): leaf for leaf in _all_leaves(key)}.values())
+    leaves = [(leaf.answer, _leaf_test(leaf)) for leaf in unique]
     nodes = 0
-    while stack:
-        if reached == all_outcomes and all_questions <= asked:
-            return Exploration(frozenset(reached), frozenset(asked), True, nodes)
-        nodes += 1
-        if nodes > limit:
-            return Exploration(frozenset(reached), frozenset(asked), False, nodes)
-        answers = stack.pop()
-        decision = decide(key, answers)
-        if decision.outcome is not None:
-            reached.add(decision.outcome.id)
-            continue
-        question = decision.question
-        if question is None:
-            continue
-        asked.add(question.id)
-        if question.id not in domains:
-            domains[question.id] = domain(key, ck.by_id[question.id])
-        for value in reversed(domains[question.id]):
-            stack.append({**answers, question.id: value})
+    for with_unknown in (False, True):
+        domains: dict[str, list[Value]] = {}
+        seen: set[tuple] = set()
+        stack: list[dict[str, Value]] = [{}]
+        while stack:
+            if reached == all_outcomes and all_questions <= asked:
+                return Exploration(frozenset(reached), frozenset(asked), True, nodes)
+            answers = stack.pop()
+            signature = tuple(test(answers[qid]) if qid in answers else 2 for qid, test in leaves)
+            if signature in seen:
+                continue
+            seen.add(signature)
+            nodes += 1
+            if nodes > limit:
+                return Exploration(frozenset(reached), frozenset(asked), False, nodes)
+            decision = _decide(key, _Evaluator(ck, answers), 0)[0]
+            if decision.outcome is not None:
+                reached.add(decision.outcome.id)
+                continue
+            question = decision.question
+            if question is None:
+                continue
+            asked.add(question.id)
+            if question.id not in domains:
+                domains[question.id] = _domain(ck.by_id[question.id],
+                                               [leaf for leaf in unique if leaf.answer == question.id], with_unknown)
+            for value in reversed(domains[question.id]):
+                stack.append({**answers, question.id: value})
     return Exploration(frozenset(reached), frozenset(asked), True, nodes)
