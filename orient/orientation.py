@@ -118,8 +118,15 @@ class Orientation:
         return tuple(f for f in self.unchecked if f.check is not None)
 
     @property
-    def other_open(self) -> tuple[OpenFlag, ...]:
-        return tuple(f for f in self.unchecked if f.check is None)
+    def other_open(self) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+        """The open outcomes that are not red flags, grouped by the unknown answers that keep
+        them open: (signs, outcome titles). One unknown often opens many of them (an organ
+        question answered "je ne sais pas"), and the GP needs the question once, not per title."""
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for flag in self.unchecked:
+            if flag.check is None:
+                groups.setdefault(flag.signs, []).append(flag.outcome.title)
+        return tuple((signs, tuple(titles)) for signs, titles in groups.items())
 
 
 def answered(state: engine.State, ruleset: RuleSet, ids=None) -> tuple[AnsweredQuestion, ...]:

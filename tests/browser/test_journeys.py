@@ -7,6 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from browser_journey import RULES, outcome_for, pick_scenarios, scenario_answers, walk_to_result
+from orient import engine
+from orient.scenarios import typed_answers
 
 pytestmark = pytest.mark.browser
 
@@ -30,11 +32,17 @@ def test_scenario_journey(page, key_id, scenario_id, kind, orient_rules):
 
     walk = walk_to_result(page, key_id, scenario_answers(key_id, scenario_id), departement)
 
-    expect(page.locator(".outcome-title")).to_have_text(orient_rules.keys[key_id].outcome(outcome.id).title)
-    # The wizard's documented shortcuts: an emergency skips the check page, "monitor" needs
-    # no département; every other outcome goes through both.
-    assert walk.saw_departement == (outcome.action != "monitor"), walk
+    key = orient_rules.keys[key_id]
+    state = engine.walk(key, typed_answers(orient_rules, key, scenario_answers(key_id, scenario_id)))
+    if state.reassurance_withheld:  # "je ne sais pas" left something open: no reassurance
+        expect(page.locator(".outcome-title")).to_contain_text("Pas de conclusion rassurante possible")
+        expect(page.locator(".unchecked").first).to_be_visible()
+    else:
+        expect(page.locator(".outcome-title")).to_have_text(key.outcome(outcome.id).title)
+    # The wizard's documented shortcuts: an emergency skips the département and the check page
+    # (no centre to pick), "monitor" needs no département; every other outcome goes through both.
+    assert walk.saw_departement == (outcome.action not in ("monitor", "emergency")), walk
     assert walk.saw_check == (outcome.action != "emergency"), walk
     assert walk.questions[0] == "age_group"
-    if departement == "13" and outcome.action != "monitor":
+    if departement == "13" and outcome.action not in ("monitor", "emergency"):
         expect(page.locator(".caption")).to_contain_text("13")
