@@ -55,7 +55,9 @@ def child(name: str, count: int) -> None:
 
     secret = "instructions-bench-" + "0" * 45
     cookies = load.prepare_cookies(secret)
-    app = application({"SECRET_KEY": secret, "WTF_CSRF_ENABLED": False})
+    # The same cookie is replayed for minutes under valgrind; a real visitor's is rewritten at
+    # most once a minute (SESSION_REFRESH_AFTER, orient/web/cookie.py): not per request.
+    app = application({"SECRET_KEY": secret, "WTF_CSRF_ENABLED": False, "SESSION_REFRESH_AFTER": 10**9})
     logging.getLogger().handlers = [logging.StreamHandler(open(os.devnull, "w"))]
     method, path, cookie, data = REQUESTS[name]
     options = {"method": method, "path": path, "base_url": "http://127.0.0.1:8000",

@@ -244,12 +244,26 @@ def export_fhir_command(key_id: str, output: Path | None, reponse: str | None, b
         click.echo(f"écrit {output}", err=True)
 
 
-@main.command("serve", help="Lance l'application (serveur WSGI waitress, prêt pour la production).")
+# `orient serve` defaults: safe alone on a laptop or a small internal network (README).
+SERVE_CONNECTION_LIMIT = 1000   # waitress's default (100) fell to 100 slow clients (issue 22, D1)
+SERVE_MAX_BODY = 16 * 1024      # the app's own limit (MAX_CONTENT_LENGTH): no form or API body is bigger
+SERVE_CHANNEL_TIMEOUT = 30      # waitress's default is 120 s
+
+
+@main.command("serve", help="Lance l'application seule (serveur WSGI waitress) : poste d'un formateur, petit "
+                            "service interne. Sur Internet, préférez nginx + gunicorn (README, « En production »).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="requêtes traitées en parallèle")
+@click.option("--connection-limit", default=SERVE_CONNECTION_LIMIT, show_default=True, type=click.IntRange(1, 10_000),
+              help="connexions ouvertes au plus ; au-delà, les nouvelles attendent dans la file du système")
+@click.option("--max-body", default=SERVE_MAX_BODY, show_default=True, type=click.IntRange(1024, 16 * 1024 * 1024),
+              help="taille maximale d'un corps de requête, en octets : refusé (413) dès l'en-tête, avant d'être lu")
+@click.option("--channel-timeout", default=SERVE_CHANNEL_TIMEOUT, show_default=True, type=click.IntRange(1, 3600),
+              help="secondes d'inactivité après lesquelles une connexion est fermée")
 @RULES_OPTION
-def serve_command(host: str, port: int, threads: int, rules_dir: Path | None) -> None:
+def serve_command(host: str, port: int, threads: int, connection_limit: int, max_body: int, channel_timeout: int,
+                  rules_dir: Path | None) -> None:
     import waitress
 
     from .wsgi import application
@@ -267,8 +281,37 @@ def serve_command(host: str, port: int, threads: int, rules_dir: Path | None) ->
     if hasattr(signal, "SIGHUP"):
         # `kill -HUP <pid>` reloads the rules; a broken rule set is refused and the last good one stays.
         signal.signal(signal.SIGHUP, lambda *_: reload_rules(app))
-    click.echo(f"orient sert {len(app.extensions['orient'].keys)} clés sur http://{host}:{port}/ (Ctrl+C pour arrêter)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="orient")
+    _raise_open_files_limit(connection_limit + threads + 64)
+    click.echo(f"orient sert {len(app.extensions['orient'].keys)} clés sur http://{host}:{port}/ (Ctrl+C pour arrêter) ; "
+               f"{connection_limit} connexions au plus, corps de {max_body} octets au plus, "
+               f"connexion inactive fermée après {channel_timeout} s")
+    waitress.serve(
+        app, host=host, port=port, threads=threads, ident="orient",
+        connection_limit=connection_limit,
+        # Refused from the Content-Length header (413), before a byte of the body is read, and
+        # counted for chunked bodies: nothing near that size is ever buffered, in memory or on disk.
+        max_request_body_size=max_body,
+        # Bodies stay in memory up to this size, so even an accepted body never reaches a temp file.
+        inbuf_overflow=max(max_body, 512 * 1024),
+        max_request_header_size=64 * 1024,
+        channel_timeout=channel_timeout,
+        cleanup_interval=min(30, max(1, channel_timeout // 2)),
+        # poll(): select() cannot watch more than 1024 sockets.
+        asyncore_use_poll=True,
+        backlog=2048,
+    )
+
+
+def _raise_open_files_limit(wanted: int) -> None:
+    """Each connection is a file descriptor: lift the soft limit toward the hard one."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -96,6 +96,10 @@ def build_document(ruleset: RuleSet) -> dict[str, Any]:
         return {"name": name, "in": "query", "required": required, "description": description,
                 "schema": _string(**({"enum": values} if values is not None else {}), **schema)}
 
+    def filter_query(name: str, description: str, values: list[str]) -> dict:
+        # An empty value is "no filter", as the directory's HTML form sends it (« Toutes »).
+        return query(name, description + " Vide : pas de filtre.", ["", *values])
+
     answer_value = {"oneOf": [_string(), {"type": "number"}, _array(_string())]}
     schemas: dict[str, Any] = {
         **_model_schemas(),
@@ -128,15 +132,22 @@ def build_document(ruleset: RuleSet) -> dict[str, Any]:
             "sources": _array(_ref("Source")), "questions": _array(_ref("Question")),
             "outcomes": _array(_ref("OutcomeSummary")), "rules_version": _string()})]},
         "EvaluationRequest": _object({
-            "answers": {"type": "object", "additionalProperties": answer_value,
+            "answers": {"type": ["object", "null"], "additionalProperties": answer_value,
                         "description": "Réponses par identifiant de question : « oui »/« non »/« nsp », un "
                                        "identifiant d'option (« nsp » : je ne sais pas), une liste d'options (choix "
                                        "multiple : [] ou [\"aucun\"] = aucun de ces signes ; « nsp » dans la liste = "
                                        "les signes non cités n'ont pas été recherchés), un nombre ou « nsp », un "
-                                       "code de département."},
+                                       "code de département. null : aucune réponse."},
             "age_group": _nullable(_string(enum=list(AGE_BANDS))),
             "departement": _nullable(_string(enum=[*deps, "nsp"])),
         }, required=[], additionalProperties=False),
+        # The FHIR export needs a finished journey: the age group at least, never null.
+        "FhirResponseRequest": _object({
+            "answers": {"type": ["object", "null"], "additionalProperties": answer_value,
+                        "description": "Comme pour « evaluer »."},
+            "age_group": _string(enum=list(AGE_BANDS)),
+            "departement": _nullable(_string(enum=[*deps, "nsp"])),
+        }, required=["age_group"], additionalProperties=False),
         "PathStep": _object({"question": _string(), "text": _string(), "value": answer_value, "answer": _string()}),
         "AnsweredQuestion": _object({"question": _string(), "text": _string(), "answer": _string()}),
         "Centre": _object({
@@ -243,7 +254,8 @@ def build_document(ruleset: RuleSet) -> dict[str, Any]:
             "responses": {"200": _ok("FhirQuestionnaire", "Le Questionnaire.", "application/fhir+json"),
                           "404": ERRORS["404"]}}},
         "/api/v1/cles/{key_id}/fhir/reponse": {"post": {
-            "operationId": "reponseFhir", "tags": ["FHIR"], "parameters": [key_param], "requestBody": json_body,
+            "operationId": "reponseFhir", "tags": ["FHIR"], "parameters": [key_param],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("FhirResponseRequest")}}},
             "summary": "Un parcours terminé en QuestionnaireResponse FHIR R4 (mêmes entrées que « evaluer »).",
             "responses": {"200": _ok("FhirQuestionnaireResponse", "La QuestionnaireResponse.", "application/fhir+json"),
                           **{code: ERRORS[code] for code in ("400", "404", "413", "415")}}}},
@@ -251,11 +263,11 @@ def build_document(ruleset: RuleSet) -> dict[str, Any]:
             "operationId": "annuaire", "tags": ["annuaire"],
             "summary": "Sites experts filtrés par filière, région, département, type de site, âge.",
             "parameters": [
-                query("filiere", "Identifiant de filière.", sorted(ruleset.filieres)),
-                query("region", "Code de région.", sorted(ruleset.regions)),
-                query("departement", "Code de département.", deps),
-                query("type", "Type de site.", list(SITE_TYPE_LABELS)),
-                query("age", "Tranche d'âge du patient.", list(AGE_BANDS)),
+                filter_query("filiere", "Identifiant de filière.", sorted(ruleset.filieres)),
+                filter_query("region", "Code de région.", sorted(ruleset.regions)),
+                filter_query("departement", "Code de département.", deps),
+                filter_query("type", "Type de site.", list(SITE_TYPE_LABELS)),
+                filter_query("age", "Tranche d'âge du patient.", list(AGE_BANDS)),
             ],
             "responses": {"200": _ok("Directory", "Les sites."), "400": ERRORS["400"]}}},
         "/api/v1/maladies": {"get": {

@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite on a fresh Debian machine (the README's test command).
-# Installs Debian's chromium when missing (Playwright cannot download its own browser here).
+# Installs Debian's chromium and nginx when missing (Playwright cannot download its own browser here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "» chromium absent : installation du paquet Debian"
+# Debian packages the tests drive: chromium (browser tests), nginx (the production proxy,
+# tests/test_serving.py). Installed only when missing; nginx is never started as a service.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "» absent : ${missing[*]} — installation des paquets Debian"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  # policy-rc.d: the package must not start nginx as a system service (nothing listens on :80).
+  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null; $SUDO chmod +x /usr/sbin/policy-rc.d; remove_policy=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  if [ "${remove_policy:-0}" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 PYTHON="${PYTHON:-python3}"

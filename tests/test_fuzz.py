@@ -200,7 +200,7 @@ def json_like():
 
 def signed(data: dict) -> str:
     flask_app = app(False)
-    return flask_app.session_interface.get_signing_serializer(flask_app).dumps(data)
+    return flask_app.session_interface.dumps(flask_app, data)  # encrypted (orient/web/cookie.py)
 
 
 session_data = st.dictionaries(

@@ -2,26 +2,26 @@
 
 ``create_app`` loads and checks the rules once and keeps the frozen RuleSet in
 ``app.extensions["orient"]``; it raises RuleSetError (so ``orient serve`` refuses to start)
-rather than serve a partial rule set. Answers live only in the signed session cookie.
+rather than serve a partial rule set. Answers live only in the session cookie (encrypted,
+forgotten when the browser closes or after an idle timeout: cookie.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import secrets
 from typing import Any
 
 from flask import Flask, render_template, request
-from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..model import POPULATION_LABELS, SITE_TYPE_LABELS
 from ..orientation import french_date
 from .forms import choice_pair
-from .signing import SHA1, KeptSignerSerializer
+from .cookie import DEFAULT_IDLE_TIMEOUT, EncryptedSessionInterface
 from ..ruleset import default_rules_dir, load_or_raise
 
 csrf = CSRFProtect()
@@ -32,6 +32,8 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; object-src 'none'"
 )
 
+
+HSTS = ("Strict-Transport-Security", "max-age=31536000")  # only with ORIENT_SECURE_COOKIES=1 (HTTPS)
 
 SECURITY_HEADERS = (
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
@@ -47,54 +49,6 @@ class MissingSecretKey(RuntimeError):
     pass
 
 
-class _PlainJSON:
-    """The session holds only ids and JSON values (see journey.py): plain JSON is enough, and
-    skips the tag walk that Flask's default serializer does over every value, both ways."""
-
-    @staticmethod
-    def dumps(value: Any) -> str:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=True)
-
-    @staticmethod
-    def loads(value: str | bytes) -> Any:
-        return json.loads(value)
-
-
-class FlaggingSessionInterface(SecureCookieSessionInterface):
-    """Like Flask's signed cookie session, but remembers when a cookie was sent and rejected
-    (forged, or signed with an old key), so the wizard can say so instead of silently
-    starting over."""
-
-    serializer = _PlainJSON()  # type: ignore[assignment]
-
-    digest_method = staticmethod(SHA1)  # same SHA-1 as Flask's, computed by OpenSSL (signing.py)
-
-    # Flask builds a new signing serializer (and re-checks its text mode) on every open and
-    # every save; one per secret key is enough, and it is thread-safe (its caches only ever
-    # gain entries that are pure functions of the key).
-    def get_signing_serializer(self, app):  # type: ignore[override]
-        fallbacks = tuple(app.config.get("SECRET_KEY_FALLBACKS") or ())
-        cache_key = (app.secret_key, fallbacks)
-        cached = getattr(self, "_serializer", None)
-        if cached is None or cached[0] != cache_key:
-            if not app.secret_key:
-                return None
-            serializer = KeptSignerSerializer(
-                [*fallbacks, app.secret_key], salt=self.salt, serializer=self.serializer,
-                signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
-                compress=False)
-            cached = (cache_key, serializer)
-            self._serializer = cached
-        return cached[1]
-
-    def open_session(self, app, request):  # type: ignore[override]
-        session = super().open_session(app, request)
-        cookie = request.cookies.get(self.get_cookie_name(app))
-        if session is not None and cookie and not session:
-            session.rejected = True  # type: ignore[attr-defined]
-        return session
-
-
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     app = Flask("orient", template_folder=os.path.join(root, "templates"),
@@ -106,10 +60,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("ORIENT_SECURE_COOKIES") == "1",
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=2),
-        # Re-signing an unchanged cookie on every GET costs CPU and buys nothing: the cookie
-        # is re-issued whenever an answer changes.
-        SESSION_REFRESH_EACH_REQUEST=False,
+        # The session cookie is a browser-session cookie (no Expires), encrypted, and refused
+        # after this many seconds without activity (cookie.py).
+        SESSION_IDLE_TIMEOUT=int(float(os.environ.get("ORIENT_IDLE_MINUTES") or DEFAULT_IDLE_TIMEOUT / 60) * 60),
+        # Host names this server answers for (comma-separated in ORIENT_TRUSTED_HOSTS); any
+        # other Host header is refused (400) before it can reach a URL.
+        TRUSTED_HOSTS=[h.strip() for h in os.environ["ORIENT_TRUSTED_HOSTS"].split(",") if h.strip()]
+        if os.environ.get("ORIENT_TRUSTED_HOSTS") else None,
+        # The public address (https://orient.example.fr): absolute URLs (FHIR canonical URLs)
+        # are built from it, never from the request's Host header.
+        PUBLIC_URL=(os.environ.get("ORIENT_PUBLIC_URL") or "").rstrip("/") or None,
+        # How many reverse proxies in front set X-Forwarded-For / -Proto (nginx: 1). 0: none
+        # is trusted, the headers are ignored.
+        PROXY_COUNT=int(os.environ.get("ORIENT_PROXIES") or 0),
         MAX_CONTENT_LENGTH=16 * 1024,
         WTF_CSRF_TIME_LIMIT=2 * 3600,
         WTF_CSRF_SSL_STRICT=False,  # same-origin is enforced by SameSite and the CSP form-action
@@ -125,7 +88,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 "ORIENT_SECRET_KEY n'est pas défini : en production, fixez une clé secrète commune "
                 "à tous les workers (par exemple : export ORIENT_SECRET_KEY=$(python -c "
                 "'import secrets; print(secrets.token_hex(32))'))")
-    app.session_interface = FlaggingSessionInterface()
+    app.session_interface = EncryptedSessionInterface()
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     app.extensions["orient"] = load_or_raise(app.config["RULES_DIR"])
     csrf.init_app(app)
     app.jinja_env.autoescape = True
@@ -156,6 +122,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ruleset = app.extensions["orient"]
         return {"rules_version": ruleset.version, "today": french_date(dt.date.today())}
 
+    security_headers = SECURITY_HEADERS + ((HSTS,) if app.config["SESSION_COOKIE_SECURE"] else ())
+
     @app.after_request
     def _security_headers(response):
         # Only where a view has not set its own. werkzeug's Headers.setdefault finds a name
@@ -163,11 +131,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # seven times per response. One pass over the few headers already there instead.
         headers = response.headers
         present = {name.lower() for name, _ in headers}
-        for name, value in SECURITY_HEADERS:
+        for name, value in security_headers:
             if name.lower() not in present:
                 headers.add(name, value)
         if "cache-control" not in present and request.endpoint != "static":
             headers.add("Cache-Control", "no-store")
+        if "location" in present:
+            _relative_location(response)
         return response
 
     @app.errorhandler(CSRFError)
@@ -181,6 +151,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        if isinstance(error, SecurityError):
+            # A Host header outside TRUSTED_HOSTS: no URL can be built for it, so no page.
+            return app.response_class("Hôte non autorisé.\n", status=400, mimetype="text/plain")
         titles = {
             400: ("Demande invalide", "La demande n'a pas pu être comprise."),
             404: ("Page introuvable", "Cette page n'existe pas, ou plus."),
@@ -198,3 +171,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                                resume=None), 500
 
     return app
+
+
+def _relative_location(response) -> None:
+    """An absolute redirect to this very host (werkzeug's slash and merge redirects build
+    them from the Host header) becomes a relative one: the Host header never reaches a
+    Location. A redirect elsewhere (none today) is left alone."""
+    location = response.headers.get("Location", "")
+    if "//" not in location:
+        return
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(location)
+    if parts.scheme in ("http", "https") and parts.netloc == request.host:
+        path = "/" + parts.path.lstrip("/")  # never "//x": that would be another host
+        response.headers["Location"] = urlunsplit(("", "", path, parts.query, parts.fragment))

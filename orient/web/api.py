@@ -68,7 +68,10 @@ def _ruleset() -> RuleSet:
 
 
 def _json(data: Any, status: int = 200, mimetype: str = "application/json", headers=None) -> Response:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate somewhere: \uXXXX escapes are still valid JSON
+        body = json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode("ascii")
     return current_app.response_class(body, status=status, mimetype=mimetype, headers=headers)
 
 
@@ -89,6 +92,8 @@ HTTP_ERRORS: dict[int, tuple[str, str]] = {
 
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 400
+    if status >= 500:  # a fault of ours (e.g. an error inside an error handler), never the client's
+        return error_response(500, "ERREUR_INTERNE", "Une erreur inattendue est survenue.")
     code, message = HTTP_ERRORS.get(status, ("REQUETE_INVALIDE", "La requête n'a pas pu être traitée."))
     headers = None
     if status == 405 and getattr(error, "valid_methods", None):
@@ -122,7 +127,7 @@ def _api_http_error(error: HTTPException):
 
 
 @bp.errorhandler(Exception)
-def _api_unexpected(error: Exception):  # pragma: no cover - a bug; logged without the request body
+def _api_unexpected(error: Exception):  # a bug: traceback logged (one JSON line), never the request body
     current_app.logger.exception("erreur inattendue dans l'API")
     return error_response(500, "ERREUR_INTERNE", "Une erreur inattendue est survenue.")
 
@@ -302,6 +307,13 @@ def _body() -> dict:
         data = None
     if not isinstance(data, dict):
         raise ApiError(400, "REQUETE_INVALIDE", "Le corps de la requête doit être un objet JSON.")
+    try:
+        # JSON may spell a lone surrogate (\ud800) that no UTF-8 text can hold: refused here,
+        # before it can reach a message, a log line or a response.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, "REQUETE_INVALIDE", "Le corps de la requête contient un texte Unicode invalide "
+                       "(caractère de substitution isolé).") from None
     return data
 
 
@@ -440,7 +452,14 @@ def evaluate(key_id: str):
 
 
 def _fhir_base() -> str:
-    return current_app.config.get("FHIR_CANONICAL_BASE") or request.host_url.rstrip("/") + PREFIX + "/fhir"
+    """Canonical base of the FHIR URLs: configured (FHIR_CANONICAL_BASE, or the public
+    address ORIENT_PUBLIC_URL), never taken from the request's Host header."""
+    config = current_app.config
+    if config.get("FHIR_CANONICAL_BASE"):
+        return config["FHIR_CANONICAL_BASE"]
+    if config.get("PUBLIC_URL"):
+        return config["PUBLIC_URL"] + request.script_root + PREFIX + "/fhir"
+    return fhir.DEFAULT_BASE
 
 
 @bp.get("/cles/<key_id>/fhir")

@@ -1,4 +1,5 @@
-"""The journey's state in the signed session cookie: ids and typed values, nothing else.
+"""The journey's state in the session cookie (encrypted, browser-session, idle timeout: see
+cookie.py): ids and typed values, nothing else.
 
 Layout (kept tiny, well under 2 KB): ``k`` the key being answered, ``a`` its answers by
 question id, ``age`` the age band and ``dep`` the département, both shared across keys so
@@ -70,7 +71,6 @@ def read(ruleset: RuleSet, key: Key) -> Journey:
 def store_answer(journey: Journey, question_id: str, value: engine.Value) -> Journey:
     """Record a validated answer in the session; return the journey as it now stands."""
     session = _session()
-    session.permanent = True
     if question_id == AGE_QUESTION_ID:
         session["age"] = value
         return replace(journey, age_group=value)
@@ -93,7 +93,6 @@ def prune(key: Key, state: engine.State) -> None:
 
 
 def store_departement(value: str) -> None:
-    session.permanent = True
     session["dep"] = value
 
 

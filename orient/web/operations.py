@@ -36,14 +36,22 @@ def install_access_log(app: Flask) -> None:
     @app.after_request
     def _log(response):
         if access_log.isEnabledFor(logging.INFO):
-            access_log.info(json.dumps({
-                "methode": request.method,
-                "chemin": request.path,
-                "statut": response.status_code,
-                "octets": response.calculate_content_length(),
-                "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
-            }, ensure_ascii=False))
+            access_log.info(AccessLine(
+                methode=request.method,
+                chemin=request.path,
+                statut=response.status_code,
+                octets=response.calculate_content_length(),
+                ms=round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+            ))
         return response
+
+
+class AccessLine(dict):
+    """An access-log record's fields: the JSON formatter (orient.wsgi) merges them into its
+    one-line record; any other handler prints them as one JSON object."""
+
+    def __str__(self) -> str:
+        return json.dumps(self, ensure_ascii=False)
 
 
 def reload_rules(app: Flask) -> tuple[bool, list[Diagnostic]]:

@@ -1,4 +1,6 @@
-"""Signed values (the session cookie, CSRF tokens) in itsdangerous's own format, made cheaply.
+"""Signed values (CSRF tokens) in itsdangerous's own format, made cheaply.
+
+(The session cookie used to be signed here too; it is now encrypted: see cookie.py.)
 
 Every wizard request verifies the session cookie, every page signs a CSRF token and every
 answer re-signs the cookie. As Flask and Flask-WTF call itsdangerous, each of those builds a
