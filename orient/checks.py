@@ -265,6 +265,21 @@ def _age_text(diags: list[Diagnostic], smap: SourceMap, path: tuple, text: str |
             return
 
 
+def _question_texts(question) -> list[tuple[tuple, str]]:
+    """(path under the question, text) of every text the GP reads for a question."""
+    texts = [((name,), getattr(question, name)) for name in ("text", "hint") if getattr(question, name)]
+    return texts + [(("options", j, "label"), o.label) for j, o in enumerate(question.options)]
+
+
+def _outcome_texts(outcome) -> list[tuple[tuple, str]]:
+    texts = [((name,), getattr(outcome, name)) for name in ("title", "rationale", "refer_if", "reevaluate_if",
+                                                            "safeguarding") if getattr(outcome, name)]
+    texts += [((name, j), item) for name in ("do_now", "tests") for j, item in enumerate(getattr(outcome, name))]
+    if outcome.red_flag is not None:
+        texts += [(("red_flag", name), getattr(outcome.red_flag, name)) for name in ("check", "if_unchecked")]
+    return texts
+
+
 def _bands_where(key: Key, cond: Condition | None) -> frozenset[str]:
     """The key's age bands for which ``cond`` can still be true (the age alone decides)."""
     if cond is None:
@@ -442,23 +457,15 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
     # every key would multiply the paths to explore for nothing.
     key = age_alerts.compose(key, None)
     offset = len(key.questions) - len(questions)
-    for i, question in enumerate(key.questions[offset:]):
-        shown = _bands_where(key, question.ask_when)
-        for field_name in ("text", "hint"):
-            _age_text(diags, smap, ("questions", i, field_name), getattr(question, field_name), shown)
-        for j, option in enumerate(question.options):
-            _age_text(diags, smap, ("questions", i, "options", j, "label"), option.label, shown)
     outcome_offset = len(key.outcomes) - len(outcome_ids)
-    for i, outcome in enumerate(key.outcomes[outcome_offset:]):
-        shown = _bands_where(key, outcome.when)
-        for field_name in ("title", "rationale", "refer_if", "reevaluate_if", "safeguarding"):
-            _age_text(diags, smap, ("outcomes", i, field_name), getattr(outcome, field_name), shown)
-        for field_name in ("do_now", "tests"):
-            for j, item in enumerate(getattr(outcome, field_name)):
-                _age_text(diags, smap, ("outcomes", i, field_name, j), item, shown)
-        if outcome.red_flag is not None:
-            for field_name in ("check", "if_unchecked"):
-                _age_text(diags, smap, ("outcomes", i, "red_flag", field_name), getattr(outcome.red_flag, field_name), shown)
+    items = [(("questions", i), q.ask_when, _question_texts(q)) for i, q in enumerate(key.questions[offset:])]
+    items += [(("outcomes", i), o.when, _outcome_texts(o)) for i, o in enumerate(key.outcomes[outcome_offset:])]
+    for base, cond, texts in items:
+        if not any(_AGE_RE.search(text) for _, text in texts):
+            continue  # most texts name no age: no need to work out where they are shown
+        shown = _bands_where(key, cond)
+        for where, text in texts:
+            _age_text(diags, smap, base + where, text, shown)
     for i, outcome in enumerate(key.outcomes[outcome_offset:]):
         if outcome.action == "emergency" and outcome.emergency_route and refs.urgences is not None:
             places = [refs.urgences[r] for r in outcome.emergency_route if r in refs.urgences]
