@@ -222,43 +222,36 @@ def fhirpath(key: Key, condition: Condition) -> str:
     """A FHIRPath boolean for a condition (SDC enableWhenExpression): true when the engine finds
     the condition *true*. The engine's logic has three values: an unknown answer ("nsp", a
     number left unknown) makes a test neither true nor false, so ``not`` is written with the
-    "certainly false" form of its operand (``_false``) rather than FHIRPath's two-valued not().
+    "certainly false" form of its operand rather than FHIRPath's two-valued not().
     Each test is wrapped in ``exists()``/``empty()`` so that a hidden item gives a boolean."""
-    if isinstance(condition, AnswerCondition):
-        answers = _answers_path(condition)
-        return f"{answers}.where({_match(condition)}).exists()"
-    if isinstance(condition, AllCondition):
-        return "(" + " and ".join(fhirpath(key, c) for c in condition.all) + ")"
-    if isinstance(condition, AnyCondition):
-        return "(" + " or ".join(fhirpath(key, c) for c in condition.any) + ")"
-    if isinstance(condition, NotCondition):
-        return _false(key, condition.not_)
-    if isinstance(condition, AtLeastCondition):
-        counted = " + ".join(f"iif({fhirpath(key, c)}, 1, 0)" for c in condition.of)
-        return f"(({counted}) >= {condition.at_least})"
-    raise TypeError(condition)  # pragma: no cover
+    return _fhirpath(key, condition, True)
 
 
-def _false(key: Key, condition: Condition) -> str:
-    """FHIRPath for "the engine finds ``condition`` false": a hidden item's tests are false; an
-    unknown answer's are not (neither true nor false)."""
+def _fhirpath(key: Key, condition: Condition, truth: bool) -> str:
+    """FHIRPath for "the engine finds ``condition`` ``truth``". False is not the negation of
+    true: a hidden item's tests are false, an unknown answer's are neither."""
     if isinstance(condition, AnswerCondition):
         answers = _answers_path(condition)
+        if truth:
+            return f"{answers}.where({_match(condition)}).exists()"
         if condition.is_numeric:
             item = f"%resource.repeat(item).where(linkId={_quote(condition.answer)})"
             return (f"({answers}.where({_match(condition)}).empty() and "
                     f"{item}.extension.where(url = {_quote(UNKNOWN_NUMBER_EXTENSION['url'])}).empty())")
         codes = (*condition.values, UNKNOWN)
         return f"{answers}.where(code in ({' | '.join(_quote(c) for c in codes)})).empty()"
-    if isinstance(condition, AllCondition):
-        return "(" + " or ".join(_false(key, c) for c in condition.all) + ")"
-    if isinstance(condition, AnyCondition):
-        return "(" + " and ".join(_false(key, c) for c in condition.any) + ")"
+    if isinstance(condition, (AllCondition, AnyCondition)):
+        children = condition.all if isinstance(condition, AllCondition) else condition.any
+        conjunction = isinstance(condition, AllCondition) == truth  # all true, or any false
+        return "(" + (" and " if conjunction else " or ").join(_fhirpath(key, c, truth) for c in children) + ")"
     if isinstance(condition, NotCondition):
-        return fhirpath(key, condition.not_)
+        return _fhirpath(key, condition.not_, not truth)
     if isinstance(condition, AtLeastCondition):
-        possible = " + ".join(f"iif({_false(key, c)}, 0, 1)" for c in condition.of)
-        return f"(({possible}) < {condition.at_least})"
+        if truth:  # at least N certainly true
+            counted = " + ".join(f"iif({_fhirpath(key, c, True)}, 1, 0)" for c in condition.of)
+            return f"(({counted}) >= {condition.at_least})"
+        possible = " + ".join(f"iif({_fhirpath(key, c, False)}, 0, 1)" for c in condition.of)
+        return f"(({possible}) < {condition.at_least})"  # fewer than N can still be true
     raise TypeError(condition)  # pragma: no cover
 
 
