@@ -47,7 +47,18 @@ def hrefs(response) -> list[str]:
 
 
 def all_cases(rules):
-    return [(key_id, s) for key_id, scenarios in sorted(rules.scenarios.items()) for s in scenarios]
+    """The library's cases: every key's own, and each shared age-band case once (with the first
+    key, by title, of its band), not once per key."""
+    cases, shared = [], set()
+    for key in rules.keys.values():  # sorted by title, as the library
+        for s in rules.scenarios.get(key.id, ()):
+            if "--" in s.id:
+                base = s.id.split("--", 1)[0]
+                if base in shared:
+                    continue
+                shared.add(base)
+            cases.append((key.id, s))
+    return sorted(cases, key=lambda c: c[0])
 
 
 def total_steps(client, scenario_id: str) -> int:

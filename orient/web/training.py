@@ -53,8 +53,16 @@ class Case:
 def _cases(ruleset: RuleSet) -> dict[str, Case]:
     """Every case of rules/scenarios, by scenario id (ids are unique: checked at load)."""
     cases: dict[str, Case] = {}
+    shared: set[str] = set()
     for key in ruleset.keys.values():  # keys are sorted by title
         for scenario in ruleset.scenarios.get(key.id, ()):
+            # A shared age-band case ("<case>--<key>") runs on every key of its band; the
+            # library shows it once, with the first key that has it.
+            base = scenario.id.split("--", 1)[0]
+            if "--" in scenario.id:
+                if base in shared:
+                    continue
+                shared.add(base)
             outcome = key.outcome(scenario.expect)
             if outcome is not None:
                 cases[scenario.id] = Case(key, scenario, outcome)
