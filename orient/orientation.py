@@ -75,8 +75,9 @@ def _open_flags(state: engine.State) -> tuple[OpenFlag, ...]:
     for outcome in state.unchecked:
         signs = []
         for sign in engine.open_signs(state, outcome):
+            # The unticked signs of a checklist say it all; a yes/no question is its own text.
             if sign.options:
-                signs.append(f"{sign.question.text} — non vérifié : " + " ; ".join(o.label for o in sign.options))
+                signs.extend(o.label for o in sign.options)
             else:
                 signs.append(sign.question.text)
         red = outcome.red_flag
