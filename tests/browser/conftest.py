@@ -8,15 +8,13 @@ failed test, including the 360 px and JavaScript-less contexts.
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
+from live import serving
 from orient.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,15 +42,8 @@ def live_app():
 
 @pytest.fixture(scope="session")
 def live_server(live_app):
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="orient-live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with serving(live_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -8,14 +8,12 @@ and print pages empties everything.
 
 from __future__ import annotations
 
-import logging
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
+from live import serving
 from orient.web import create_app
 
 BASE_RULES = Path(__file__).resolve().parents[1] / "fixtures" / "base"
@@ -28,15 +26,8 @@ KEY = "mini"
 @pytest.fixture(scope="module")
 def fixture_server():
     app = create_app({"SECRET_KEY": "test-privacy", "RULES_DIR": str(BASE_RULES)})  # CSRF on
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with serving(app) as url:
+        yield url
 
 
 def answer_to_check(page, base: str) -> None:
