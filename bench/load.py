@@ -2,6 +2,7 @@
 
 Run:   .venv/bin/python bench/load.py            (about 5 minutes: 5 rounds)
        .venv/bin/python bench/load.py --quick    (about 1 minute: 3 rounds of 3 s runs, 10 s soak)
+       .venv/bin/python bench/load.py --behind nginx [--quick]   (about 6 minutes; --quick: 1.5)
 
 Starts ``gunicorn -w 2`` on a free port of 127.0.0.1 with bench/loadapp.py (the real app,
 CSRF off so that wrk can POST), waits until it answers, then measures in the same run:
@@ -11,6 +12,13 @@ CSRF off so that wrk can POST), waits until it answers, then measures in the sam
       each with a session cookie prepared up front (age answered; finished journey);
   (c) resident memory (VmRSS) of each gunicorn worker after the load;
   (d) a soak on the journey at more connections: socket errors, non-2xx/3xx, 5xx.
+
+With ``--behind nginx``: the same gunicorn, reached two ways in the same run, rounds
+interleaved: directly (gunicorn alone) and through nginx over HTTPS with the shipped
+deploy/nginx config (rendered as tests/servers.py does for the serving tests: ports on
+127.0.0.1, a throw-away certificate, server_name 127.0.0.1 because wrk sends the URL's host as
+TLS SNI). Reports both side by side: /sante and journey req/s and latencies, the journey / /sante
+ratio, CPU per request of the gunicorn workers and of nginx, and a soak on each path.
 
 Prints figures and PASS/FAIL per budget, then one summary table; exit code 1 if a budget
 fails. wrk and gunicorn share the 2 cores: compare figures within one run (the ratio), not
@@ -153,11 +161,11 @@ def get(url: str, cookie: str | None = None, data: bytes | None = None) -> int:
 
 
 class Server:
-    def __init__(self, secret_key: str, log: Path, page_cache: bool = True):
+    def __init__(self, secret_key: str, log: Path, page_cache: bool = True, **extra_env: str):
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
         env = {**os.environ, "ORIENT_SECRET_KEY": secret_key, "ORIENT_LOAD_TEST": "1",
-               "ORIENT_LOAD_PAGE_CACHE": "512" if page_cache else "0"}
+               "ORIENT_LOAD_PAGE_CACHE": "512" if page_cache else "0", **extra_env}
         self.log = log
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k", "sync", "-b", f"{HOST}:{self.port}",
@@ -318,6 +326,190 @@ def lua_string(value: str) -> str:
     return json.dumps(value)  # ASCII cookie/path values: a JSON string is a valid Lua string
 
 
+# --- behind nginx ----------------------------------------------------------------------------
+
+
+def _journey_lua(tmpdir: Path, cookies: dict[str, str]) -> Path:
+    path = tmpdir / "journey.lua"
+    path.write_text(
+        f"QUESTION_PATH = {lua_string(f'/cle/{KEY}/q/{QUESTION}')}\n"
+        f"RESULT_PATH = {lua_string(f'/cle/{KEY}/orientation')}\n"
+        f"COOKIE_QUESTION = {lua_string(cookies['question'])}\n"
+        f"COOKIE_RESULT = {lua_string(cookies['result'])}\n"
+        f"POST_BODY = {lua_string('answer=' + QUESTION_ANSWER)}\n" + LUA_JOURNEY)
+    return path
+
+
+def _errors(r: dict) -> tuple[int, int, int]:
+    """(socket errors, non-2xx/3xx responses, 5xx responses) of one wrk run."""
+    return r["socket_errors"], r["status"], r["s5"]
+
+
+def behind_nginx(args, wrk: str, secret_key: str, run_s: int, soak_s: int) -> int:
+    """gunicorn alone and nginx -> the same gunicorn, measured in the same run, rounds interleaved
+    (the order alternates between rounds), so that whatever else the machine does weighs on both."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from servers import children, nginx, nginx_binary, render_nginx  # the serving tests' helpers
+
+    if nginx_binary() is None:
+        sys.exit("nginx is required (Debian: apt-get install -y nginx; scripts/test.sh installs it)")
+    failed = False
+    rows: list[tuple[str, str, str, str]] = []   # measure, gunicorn alone, behind nginx, result
+
+    def row(name: str, alone: str, proxied: str, result: str = "info") -> None:
+        rows.append((name, alone, proxied, result))
+
+    def budget(name: str, alone: str, proxied: str, ok: bool) -> None:
+        nonlocal failed
+        failed |= not ok
+        row(name, alone, proxied, "PASS" if ok else "FAIL")
+        print(f"  budget {name}: {alone} | {proxied}: {'PASS' if ok else 'FAIL'}", flush=True)
+
+    load_before = loadavg()
+    with tempfile.TemporaryDirectory(prefix="orient-load-nginx-") as tmp:
+        tmpdir = Path(tmp)
+        # As in production behind nginx: the app trusts one proxy's X-Forwarded-* (ProxyFix).
+        server = Server(secret_key, tmpdir / "gunicorn.log", ORIENT_PROXIES="1")
+        proxy = None
+        try:
+            cookies = prepare_cookies(secret_key)
+            server.wait_ready()
+            (tmpdir / "nginx").mkdir()
+            https_port = free_port()
+            conf = render_nginx(tmpdir / "nginx", free_port(), https_port, server.port, server_name=HOST)
+            proxy = nginx(conf, tmpdir / "nginx.out")
+            targets = {"alone": server.base, "nginx": f"https://{HOST}:{https_port}"}
+            trivial_lua = tmpdir / "trivial.lua"
+            trivial_lua.write_text(LUA_TRIVIAL)
+            journey_lua = _journey_lua(tmpdir, cookies)
+
+            # Ready, and the journey behaves on both paths (wrk itself: Python cannot send an IP
+            # address as TLS SNI, which the rendered config needs). Doubles as the warm-up.
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    probe = run_wrk(wrk, trivial_lua, targets["nginx"] + "/sante", 1, 1)
+                    if probe["s2"] > 0:
+                        break
+                except RuntimeError:
+                    pass
+                if not proxy.alive() or time.monotonic() > deadline:
+                    raise RuntimeError("nginx not ready:\n" + proxy.output()[-2000:]
+                                       + (tmpdir / "nginx" / "error.log").read_text(errors="replace")[-2000:])
+                time.sleep(0.3)
+            gunicorn_workers = server.worker_pids()
+            nginx_workers = children(proxy.pid)
+            print(f"gunicorn {WORKERS} sync workers on {server.base} (workers {gunicorn_workers}); nginx "
+                  f"{proxy.pid} (workers {nginx_workers}) on {targets['nginx']}, deploy/nginx config; "
+                  f"{os.cpu_count()} CPUs shared by wrk, nginx and gunicorn", flush=True)
+            for name, base in targets.items():
+                run_wrk(wrk, trivial_lua, base + "/sante", 4, 2)
+                warm = run_wrk(wrk, journey_lua, base + "/", 4, 2)
+                total = warm["s2"] + warm["s3"] + warm["s4"] + warm["s5"] + warm["other"]
+                if not total or abs(warm["s3"] / total - 1 / 3) > 0.02 or warm["s4"] + warm["s5"] or warm["socket_errors"]:
+                    raise RuntimeError(f"the journey does not behave as expected through {name}: {warm}")
+
+            c = args.connections
+            runs = [(f"{route}-{name}", script, base + path, name)
+                    for route, script, path in (("trivial", trivial_lua, "/sante"), ("journey", journey_lua, "/"))
+                    for name, base in targets.items()]
+            per_round: dict[str, list[dict]] = {label: [] for label, *_ in runs}
+            for round_no in range(1, args.rounds + 1):
+                # alternate which path goes first, so neither always follows the other
+                order = runs if round_no % 2 else [r for pair in zip(runs[1::2], runs[0::2]) for r in pair]
+                for label, script, url, name in order:
+                    g0, n0 = workers_cpu_s(gunicorn_workers), workers_cpu_s(nginx_workers)
+                    r = run_wrk(wrk, script, url, c, run_s)
+                    n = max(r["requests"], 1)
+                    r["worker_cpu_ms"] = (workers_cpu_s(gunicorn_workers) - g0) / n * 1000
+                    r["nginx_cpu_ms"] = (workers_cpu_s(nginx_workers) - n0) / n * 1000
+                    per_round[label].append(r)
+                    print(f"round {round_no} {label:15} {c} conn, {run_s} s: {r['rps']:6.0f} req/s  "
+                          f"p50 {r['p50'] / 1000:6.2f} ms  p99 {r['p99'] / 1000:6.2f} ms  max {r['max'] / 1000:6.1f} ms  "
+                          f"gunicorn CPU {r['worker_cpu_ms']:.3f} ms/req  nginx CPU {r['nginx_cpu_ms']:.3f} ms/req  "
+                          f"(2xx {r['s2']}, 3xx {r['s3']}, 4xx {r['s4']}, 5xx {r['s5']}, "
+                          f"socket errors {r['socket_errors']})", flush=True)
+            med = {label: median_run(rs) for label, rs in per_round.items()}
+
+            def pair(fmt) -> tuple[str, str]:
+                return fmt("alone"), fmt("nginx")
+
+            for route, path in (("trivial", "/sante"), ("journey", "journey (GET q, POST, GET result)")):
+                row(f"{path}: req/s, p50 / p99 ({c} conn, median round)",
+                    *pair(lambda n: f"{med[f'{route}-{n}']['rps']:.0f}, {med[f'{route}-{n}']['p50'] / 1000:.1f} / "
+                                    f"{med[f'{route}-{n}']['p99'] / 1000:.1f} ms"))
+            ratios = {n: [j["rps"] / t["rps"] for j, t in zip(per_round[f"journey-{n}"], per_round[f"trivial-{n}"])]
+                      for n in targets}
+            ratio = {n: med[f"journey-{n}"]["rps"] / med[f"trivial-{n}"]["rps"] for n in targets}
+            budget("ratio journey / /sante req/s (medians; rounds)",
+                   f"{ratio['alone']:.2f} ({min(ratios['alone']):.2f}–{max(ratios['alone']):.2f})",
+                   f"{ratio['nginx']:.2f} ({min(ratios['nginx']):.2f}–{max(ratios['nginx']):.2f})",
+                   ratio["alone"] >= BUDGET_RATIO)
+            p99 = {n: med[f"journey-{n}"]["p99"] / 1000 for n in targets}
+            p99_rounds = {n: [r["p99"] / 1000 for r in per_round[f"journey-{n}"]] for n in targets}
+            budget(f"journey p99 at {c} connections (median round; rounds)",
+                   f"{p99['alone']:.1f} ms ({min(p99_rounds['alone']):.1f}–{max(p99_rounds['alone']):.1f})",
+                   f"{p99['nginx']:.1f} ms ({min(p99_rounds['nginx']):.1f}–{max(p99_rounds['nginx']):.1f})",
+                   p99["alone"] < BUDGET_P99_MS)
+            row("throughput behind nginx / alone: /sante, journey", "—",
+                f"{med['trivial-nginx']['rps'] / med['trivial-alone']['rps']:.2f}, "
+                f"{med['journey-nginx']['rps'] / med['journey-alone']['rps']:.2f}")
+            row("gunicorn workers' CPU per request: /sante / journey",
+                *pair(lambda n: f"{med[f'trivial-{n}']['worker_cpu_ms']:.3f} / {med[f'journey-{n}']['worker_cpu_ms']:.3f} ms"))
+            row("nginx worker CPU per request: /sante / journey", "—",
+                f"{med['trivial-nginx']['nginx_cpu_ms']:.3f} / {med['journey-nginx']['nginx_cpu_ms']:.3f} ms")
+            shape = {}
+            for n in targets:
+                rs = per_round[f"journey-{n}"]
+                total = sum(r[k] for r in rs for k in ("s2", "s3", "s4", "s5", "other"))
+                shape[n] = (sum(r["s3"] for r in rs) / total if total else 0.0, sum(r["s4"] + r["s5"] for r in rs))
+            budget("journey shape: share of 303, 4xx+5xx (all rounds)", *pair(lambda n: f"{shape[n][0]:.3f}, {shape[n][1]}"),
+                   all(abs(share - 1 / 3) <= 0.01 and bad == 0 for share, bad in shape.values()))
+            round_errors = {n: [sum(x) for x in zip(*(_errors(r) for label, rs in per_round.items()
+                                                       if label.endswith(n) for r in rs))] for n in targets}
+            budget("rounds: socket errors / non-2xx-3xx / 5xx", *pair(lambda n: " / ".join(map(str, round_errors[n]))),
+                   all(not any(v) for v in round_errors.values()))
+
+            soaks = {}
+            for n, base in targets.items():
+                soaks[n] = s = run_wrk(wrk, journey_lua, base + "/", args.soak_connections, soak_s)
+                print(f"soak {n}: journey {args.soak_connections} conn, {soak_s} s: {s['rps']:.0f} req/s, "
+                      f"p99 {s['p99'] / 1000:.1f} ms, max {s['max'] / 1000:.1f} ms, {s['requests']} requests; "
+                      f"errors socket/non-2xx-3xx/5xx {_errors(s)}", flush=True)
+            row(f"soak journey ({args.soak_connections} conn, {soak_s} s): req/s, p99, requests",
+                *pair(lambda n: f"{soaks[n]['rps']:.0f}, {soaks[n]['p99'] / 1000:.1f} ms, {soaks[n]['requests']}"))
+            budget("soak: socket errors / non-2xx-3xx / 5xx", *pair(lambda n: " / ".join(map(str, _errors(soaks[n])))),
+                   all(not any(_errors(s)) for s in soaks.values()))
+            if server.proc.poll() is not None or not proxy.alive():
+                budget("gunicorn and nginx alive after the soak", "exited?", "exited?", False)
+            log = server.log.read_text(errors="replace")
+            if "Traceback" in log or "WORKER TIMEOUT" in log:
+                budget("gunicorn log clean", "tracebacks/timeouts", "", False)
+                print(log[-3000:])
+            nginx_errors = (tmpdir / "nginx" / "error.log").read_text(errors="replace")
+            if nginx_errors.strip():
+                print("nginx error.log:\n" + nginx_errors[-3000:])
+            row("nginx error.log lines (warn and above)", "—", str(len(nginx_errors.splitlines())))
+        finally:
+            if proxy is not None:
+                proxy.stop()
+            server.stop()
+
+    row("load average (1 min) before / after", f"{load_before} / {loadavg()}", "")
+    print(f"\nSummary ({time.strftime('%Y-%m-%d %H:%M')}, {'quick' if args.quick else 'full'}: {args.rounds} "
+          f"interleaved rounds of {run_s} s runs, {soak_s} s soaks; gunicorn {WORKERS} sync workers, nginx "
+          f"deploy/nginx over HTTPS, wrk -t{WRK_THREADS}, {os.cpu_count()} CPUs shared)")
+    widths = [max(len(r[i]) for r in rows + [("measure", "gunicorn alone", "behind nginx (HTTPS)", "result")])
+              for i in range(4)]
+    for r in [("measure", "gunicorn alone", "behind nginx (HTTPS)", "result")] + [None] + rows:
+        if r is None:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+        else:
+            print("| " + " | ".join(v.ljust(w) for v, w in zip(r, widths)) + " |")
+    print("\nbudgets (gunicorn alone, as before; errors on both paths): " + ("FAIL" if failed else "PASS"))
+    return 1 if failed else 0
+
+
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -327,6 +519,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, help="interleaved rounds, medians reported (default 5; 3 with --quick)")
     parser.add_argument("--soak-connections", type=int, default=64)
+    parser.add_argument("--behind", choices=("nginx",),
+                        help="also measure through nginx (deploy/nginx, HTTPS) in front of the same gunicorn, "
+                             "side by side with gunicorn alone, rounds interleaved")
     parser.add_argument("--print-cookie", choices=("question", "result"),
                         help="print a session cookie signed with $ORIENT_SECRET_KEY, and exit")
     args = parser.parse_args()
@@ -348,6 +543,9 @@ def main() -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, on_signal)
+
+    if args.behind == "nginx":
+        return behind_nginx(args, wrk, secret_key, run_s, soak_s)
 
     rows: list[tuple[str, str, str, str]] = []
     failed = False
@@ -394,12 +592,7 @@ def main() -> int:
 
             trivial_lua = tmpdir / "trivial.lua"
             trivial_lua.write_text(LUA_TRIVIAL)
-            journey_lua = tmpdir / "journey.lua"
-            journey_lua.write_text(
-                f"QUESTION_PATH = {lua_string(question_path)}\nRESULT_PATH = {lua_string(result_path)}\n"
-                f"COOKIE_QUESTION = {lua_string(cookies['question'])}\n"
-                f"COOKIE_RESULT = {lua_string(cookies['result'])}\n"
-                f"POST_BODY = {lua_string('answer=' + QUESTION_ANSWER)}\n" + LUA_JOURNEY)
+            journey_lua = _journey_lua(tmpdir, cookies)
 
             # warm-up (templates compiled, caches filled in both workers), not reported
             run_wrk(wrk, trivial_lua, server.base + trivial, 4, 2)

@@ -151,10 +151,13 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
 
 
-def render_nginx(directory: Path, http_port: int, https_port: int, upstream_port: int) -> Path:
+def render_nginx(directory: Path, http_port: int, https_port: int, upstream_port: int,
+                 server_name: str = SERVER_NAME) -> Path:
     """deploy/nginx/orient.conf and orient-proxy.conf as shipped, with only the machine-specific
     values replaced (ports on 127.0.0.1, certificate, static root, snippet path), inside a
-    minimal nginx.conf whose every path lies in ``directory``. Returns the nginx.conf path."""
+    minimal nginx.conf whose every path lies in ``directory``. Returns the nginx.conf path.
+    ``server_name``: the name the site answers for (bench/load.py uses "127.0.0.1": wrk sends
+    the URL's host as TLS SNI and cannot be given another one)."""
     deploy = ROOT / "deploy" / "nginx"
     cert, key = self_signed_certificate(directory)
     snippet = (deploy / "orient-proxy.conf").read_text(encoding="utf-8")
@@ -172,6 +175,9 @@ def render_nginx(directory: Path, http_port: int, https_port: int, upstream_port
     for old, new in replacements.items():
         assert old in site, old
         site = site.replace(old, new)
+    if server_name != SERVER_NAME:
+        assert f"server_name {SERVER_NAME};" in site
+        site = site.replace(f"server_name {SERVER_NAME};", f"server_name {server_name};")
     (directory / "orient.conf").write_text(site, encoding="utf-8")
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (directory / sub).mkdir(exist_ok=True)

@@ -339,7 +339,7 @@ def test_directory_filters_like_the_directory_pages(client, rs):
 
 
 @pytest.mark.parametrize("query", ["filiere=zz", "region=99", "departement=20", "type=chu", "age=vieux",
-                                   "filère=fai2r"])
+                                   "filère=fai2r", "filiere=fai2r&filiere=fai2r", "age=&age=adulte"])
 def test_directory_rejects_unknown_values_and_parameters(client, query):
     response = client.get(f"/api/v1/annuaire?{query}")
     assert response.status_code == 400 and error_code(response) == "REQUETE_INVALIDE"
@@ -353,7 +353,8 @@ def test_disease_search(client):
 
 
 @pytest.mark.parametrize("query", ["", "q=", "q=a", "q=" + "x" * 101, "q=%3Cscript%3E", "q=marfan&limit=0",
-                                   "q=marfan&limit=x", "q=marfan&page=2"])
+                                   "q=marfan&limit=x", "q=marfan&page=2", "q=marfan&limit=",
+                                   "q=marfan&limit=%C2%B2", "q=marfan&limit=" + "9" * 5000, "q=marfan&limit=5&limit=6", "q=marfan&q=steinert"])
 def test_disease_search_errors(client, query):
     response = client.get(f"/api/v1/maladies?{query}")
     assert response.status_code == 400 and error_code(response) == "REQUETE_INVALIDE"

@@ -495,6 +495,10 @@ def _query_params(allowed) -> dict[str, str]:
     if unknown:
         raise ApiError(400, "REQUETE_INVALIDE", f"Paramètre inconnu : « {unknown[0][:80]} ». Paramètres permis : "
                        + ", ".join(allowed) + ".")
+    repeated = [name for name in request.args if len(request.args.getlist(name)) > 1]
+    if repeated:  # one value per parameter: never silently keep the first of several
+        raise ApiError(400, "REQUETE_INVALIDE", f"Paramètre « {repeated[0]} » donné plusieurs fois : une seule "
+                       "valeur est permise.", parameter=repeated[0])
     return {name: request.args.get(name, "") for name in allowed}
 
 
@@ -526,11 +530,14 @@ def diseases():
         raise ApiError(400, "REQUETE_INVALIDE", "Paramètre « q » manquant : le nom (ou le début du nom) d'une maladie.",
                        parameter="q")
     limit = SEARCH_LIMIT
-    if params["limit"]:
-        if not params["limit"].isdigit() or not 1 <= int(params["limit"]) <= SEARCH_MAX_LIMIT:
+    if "limit" in request.args:  # given, even empty: an integer from 1 to 50
+        value = params["limit"]
+        # ASCII digits only (« ² » is a digit to str.isdigit, not to int), and short: int() refuses
+        # more than 4,300 digits with an error of its own.
+        if not (value.isascii() and value.isdigit() and len(value) <= 4 and 1 <= int(value) <= SEARCH_MAX_LIMIT):
             raise ApiError(400, "REQUETE_INVALIDE", f"« limit » doit être un entier de 1 à {SEARCH_MAX_LIMIT}.",
                            parameter="limit")
-        limit = int(params["limit"])
+        limit = int(value)
     checked = check_query(params["q"])
     if checked.error or not checked.normalised:
         raise ApiError(400, "REQUETE_INVALIDE", checked.error or "Saisissez le nom d'une maladie.", parameter="q")
