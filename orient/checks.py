@@ -455,18 +455,16 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
     # The key as the engine walks it, ages folded in. The age-band layer is left out here: it is
     # checked on its own (its outcomes hang on its questions only), and exploring it in front of
     # every key would multiply the paths to explore for nothing.
-    key = age_alerts.compose(key, None)
-    offset = len(key.questions) - len(questions)
-    outcome_offset = len(key.outcomes) - len(outcome_ids)
-    items = [(("questions", i), q.ask_when, _question_texts(q)) for i, q in enumerate(key.questions[offset:])]
-    items += [(("outcomes", i), o.when, _outcome_texts(o)) for i, o in enumerate(key.outcomes[outcome_offset:])]
+    key = age_alerts.compose(key, None)  # same questions and outcomes, in the same order
+    items = [(("questions", i), q.ask_when, _question_texts(q)) for i, q in enumerate(key.questions)]
+    items += [(("outcomes", i), o.when, _outcome_texts(o)) for i, o in enumerate(key.outcomes)]
     for base, cond, texts in items:
         if not any(_AGE_RE.search(text) for _, text in texts):
             continue  # most texts name no age: no need to work out where they are shown
         shown = _bands_where(key, cond)
         for where, text in texts:
             _age_text(diags, smap, base + where, text, shown)
-    for i, outcome in enumerate(key.outcomes[outcome_offset:]):
+    for i, outcome in enumerate(key.outcomes):
         if outcome.action == "emergency" and outcome.emergency_route and refs.urgences is not None:
             places = [refs.urgences[r] for r in outcome.emergency_route if r in refs.urgences]
             stranded = [b for b in _bands_where(key, outcome.when) if not any(p.serves(b) for p in places)]
@@ -480,12 +478,12 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
                                f"clé trop combinatoire pour être explorée entièrement ({result.nodes} états)",
                                severity="avertissement"))
         return diags
-    for i, question in enumerate(key.questions[offset:]):
+    for i, question in enumerate(key.questions):
         if question.id not in result.questions:
             diags.append(smap.diag(("questions", i, "id"), "QUESTION_INATTEIGNABLE",
                                    f"la question « {question.id} » n'est jamais posée : aucune issue n'en dépend, "
                                    "ou son ask_when ne peut pas être vrai"))
-    for i, outcome in enumerate(key.outcomes[outcome_offset:]):
+    for i, outcome in enumerate(key.outcomes):
         if outcome.id not in result.outcomes:
             diags.append(smap.diag(("outcomes", i, "id"), "ISSUE_IMPOSSIBLE",
                                    f"l'issue « {outcome.id} » ne peut jamais être retenue (condition impossible "
