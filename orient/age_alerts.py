@@ -27,6 +27,14 @@ from .model import (
 )
 
 LAYER_ID = "alertes-age"
+# A shared case run on a key is named "<case>--<key>"; keep "--" out of a key's own scenario ids.
+SHARED_CASE_SEPARATOR = "--"
+
+
+def shared_case(scenario_id: str) -> str | None:
+    """The layer's own case id behind a per-key copy, or None for a key's own scenario."""
+    base, sep, _ = scenario_id.partition(SHARED_CASE_SEPARATOR)
+    return base if sep else None
 
 
 def _age_leaf(bands: tuple[str, ...]) -> AnswerCondition:
@@ -107,5 +115,5 @@ def scenarios_for(key: Key, layer: AgeAlertLayer | None) -> tuple[Scenario, ...]
     for scenario in layer.scenarios:
         band = scenario.answers.get(AGE_QUESTION_ID)
         if band in key.ages:
-            out.append(scenario.model_copy(update={"id": f"{scenario.id}--{key.id}"}))
+            out.append(scenario.model_copy(update={"id": f"{scenario.id}{SHARED_CASE_SEPARATOR}{key.id}"}))
     return tuple(out)

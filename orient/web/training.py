@@ -23,6 +23,7 @@ from .. import engine, graph
 from ..model import AGE_QUESTION, AGE_QUESTION_ID, UNKNOWN, URGENCY_LABELS, Key, Outcome, Question, Scenario
 from ..orientation import NO_DEPARTEMENT, AnsweredQuestion, compose
 from ..ruleset import RuleSet
+from ..age_alerts import shared_case
 from ..scenarios import typed_answers
 
 bp = Blueprint("training", __name__, url_prefix="/formation")
@@ -58,8 +59,8 @@ def _cases(ruleset: RuleSet) -> dict[str, Case]:
         for scenario in ruleset.scenarios.get(key.id, ()):
             # A shared age-band case ("<case>--<key>") runs on every key of its band; the
             # library shows it once, with the first key that has it.
-            base = scenario.id.split("--", 1)[0]
-            if "--" in scenario.id:
+            base = shared_case(scenario.id)
+            if base is not None:
                 if base in shared:
                     continue
                 shared.add(base)
