@@ -32,7 +32,9 @@ from .model import (
     Filiere,
     Key,
     Meta,
+    Network,
     NotCondition,
+    Outcome,
     Pnds,
     Region,
     Resource,
@@ -40,6 +42,7 @@ from .model import (
     ScenarioFile,
     TerritoryFile,
     iter_leaves,
+    mirror_host,
 )
 
 
@@ -50,6 +53,7 @@ class Parsed:
     meta: tuple[Meta, SourceMap] | None = None
     filieres: list[tuple[Filiere, SourceMap, int]] = field(default_factory=list)
     centres: list[tuple[Centre, SourceMap, int]] = field(default_factory=list)
+    networks: list[tuple[Network, SourceMap, int]] = field(default_factory=list)
     keys: list[tuple[Key, SourceMap, str]] = field(default_factory=list)  # with file stem
     age_alerts: tuple[AgeAlertLayer, SourceMap] | None = None
     pnds: list[tuple[Pnds, SourceMap, int]] = field(default_factory=list)
@@ -84,9 +88,24 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
                 diags.append(smap.diag(("departements", i, "region"), "TERRITOIRE_INCONNU",
                                        f"région « {dep.region} » inconnue", suggestion=suggest(dep.region, region_ids)))
 
+    network_ids = _unique(diags, ((n.id, smap, ("networks", i, "id")) for n, smap, i in parsed.networks), "réseau")
+    networks = None if "centres" in parsed.failed_kinds else {n.id: n for n, _, _ in parsed.networks}
+    for network, smap, i in parsed.networks:
+        base = ("networks", i)
+        _ref(diags, smap, base + ("filiere",), network.filiere, known_filieres, "FILIERE_INCONNUE", "filière")
+        for j, pid in enumerate(network.pnds):
+            _ref(diags, smap, base + ("pnds", j), pid, known_pnds, "PNDS_INCONNU", "PNDS")
+        _mirrors(diags, smap, base, network, ("source", "web", "contact_url"))
     for centre, smap, i in parsed.centres:
         base = ("centres", i)
         _ref(diags, smap, base + ("filiere",), centre.filiere, known_filieres, "FILIERE_INCONNUE", "filière")
+        if networks is not None and _ref(diags, smap, base + ("network",), centre.network, network_ids,
+                                         "RESEAU_INCONNU", "réseau"):
+            if networks[centre.network].filiere != centre.filiere:
+                diags.append(smap.diag(base + ("network",), "RESEAU_FILIERE",
+                                       f"le réseau « {centre.network} » appartient à la filière "
+                                       f"« {networks[centre.network].filiere} », pas à « {centre.filiere} »"))
+        _mirrors(diags, smap, base, centre, ("source", "web", "contact_url"))
         if departements:
             _ref(diags, smap, base + ("departement",), centre.departement, departements, "TERRITOIRE_INCONNU", "département")
     for pnds, smap, i in parsed.pnds:
@@ -110,7 +129,8 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
 
     urgences = None if parsed.resources is None else {
         r.id: r for r in parsed.resources[0].resources if r.kind == "urgence"}
-    refs = References(known_filieres, known_centres, known_pnds, set(departements), urgences)
+    coordinated = {c.network for c, _, _ in parsed.centres if c.site_type == "crmr_coordonnateur"}
+    refs = References(known_filieres, known_centres, known_pnds, set(departements), urgences, networks, coordinated)
     key_ids = _unique(diags, ((k.id, smap, ("id",)) for k, smap, _ in parsed.keys), "clé")
     known_keys = key_ids | parsed.failed_keys
     layer = parsed.age_alerts[0] if parsed.age_alerts else None
@@ -182,6 +202,47 @@ def _unique(diags: list[Diagnostic], items: Iterable[tuple[str, SourceMap, tuple
     return set(seen)
 
 
+MIRROR_SEVERITY = "avertissement"  # TEMPORARY while the directory is re-sourced (#17): becomes "erreur"
+
+
+def _mirrors(diags: list[Diagnostic], smap: SourceMap, base: tuple, item, fields: tuple[str, ...]) -> None:
+    """A site or a network is shown to GPs and DAC coordinators with its links: never through a
+    document-sharing mirror, which is not the publisher and may serve anything tomorrow."""
+    for name in fields:
+        url = getattr(item, name)
+        host = mirror_host(url) if url else None
+        if host:
+            diags.append(smap.diag(base + (name,), "SOURCE_MIROIR", f"« {host} » copie des documents sans en être l'éditeur : citez la page de "
+                                   "l'hôpital, du centre, de la filière ou le Bulletin officiel", severity=MIRROR_SEVERITY))
+
+
+def _outcome_networks(diags: list[Diagnostic], smap: SourceMap, base: tuple, outcome: Outcome,
+                      refs: References) -> None:
+    """A referring outcome names the networks that fit what it suspects (or says "any"): the
+    nearest site of the filière may treat something else entirely."""
+    if outcome.filiere is None or outcome.action in ("monitor", "emergency"):
+        return
+    if not outcome.networks:
+        diags.append(smap.diag(base + ("filiere",), "RESEAU_MANQUANT",
+                               "une issue qui oriente nomme les réseaux de centres de référence qui conviennent "
+                               "(networks: [id…]) ou dit explicitement « networks: any » (tout site de la filière)"))
+        return
+    if outcome.networks == "any" or refs.networks is None:
+        return
+    for j, nid in enumerate(outcome.networks):
+        path = base + ("networks", j)
+        if not _ref(diags, smap, path, nid, refs.networks, "RESEAU_INCONNU", "réseau"):
+            continue
+        network = refs.networks[nid]
+        if network.filiere != outcome.filiere:
+            diags.append(smap.diag(path, "RESEAU_FILIERE", f"le réseau « {nid} » appartient à la filière "
+                                   f"« {network.filiere} », pas à « {outcome.filiere} »"))
+        elif nid not in refs.coordinated:
+            diags.append(smap.diag(path, "RESEAU_SANS_COORDONNATEUR",
+                                   f"le réseau « {nid} » est proposé au médecin mais son site coordonnateur "
+                                   "n'est pas dans l'annuaire (rules/centres/)"))
+
+
 def _ref(diags: list[Diagnostic], smap: SourceMap, path: tuple, value: str, known, code: str, what: str) -> bool:
     if known is None or value in known:  # None: the file listing them did not parse
         return True
@@ -238,6 +299,8 @@ class References:
     pnds: set[str] | None
     departements: set[str]
     urgences: dict[str, Resource] | None  # resources of kind "urgence", by id
+    networks: dict[str, Network] | None = None
+    coordinated: set[str] = field(default_factory=set)  # networks whose coordinating site is listed
 
 
 # Words that tie a text to some age bands: a text shown outside them speaks to the wrong
@@ -408,7 +471,7 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
             if not outcome.emergency_route:
                 diags.append(smap.diag(base + ("action",), "ROUTE_URGENCE_MANQUANTE",
                                        "une urgence doit nommer où aller (emergency_route : samu, urgences…)"))
-            for field_name in ("centres", "centre_types"):
+            for field_name in ("centres", "centre_types", "networks"):
                 if getattr(outcome, field_name):
                     diags.append(smap.diag(base + (field_name,), "URGENCE_CENTRES",
                                            "une urgence envoie vers les soins d'urgence, pas vers des centres experts : "
@@ -444,6 +507,7 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
                                    "une issue « emergency » a l'urgence « urgence »"))
         for j, cid in enumerate(outcome.centres):
             _ref(diags, smap, base + ("centres", j), cid, centres, "CENTRE_INCONNU", "centre")
+        _outcome_networks(diags, smap, base, outcome, refs)
         for j, pid in enumerate(outcome.pnds):
             _ref(diags, smap, base + ("pnds", j), pid, pnds, "PNDS_INCONNU", "PNDS")
     if not key.outcomes[-1].default:

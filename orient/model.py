@@ -353,6 +353,10 @@ class Outcome(Frozen):
     safeguarding: Text | None = None
     pnds: tuple[Id, ...] = ()
     orpha: tuple[int, ...] = ()
+    # The reference networks (CRMR) that fit what the outcome suspects: their sites are proposed
+    # first. "any" says, explicitly, that any site of the filière fits (orient check refuses a
+    # referring outcome that says neither).
+    networks: Union[Literal["any"], tuple[Id, ...]] = ()
     centres: tuple[Id, ...] = ()
     # Safety-critical: required on every same-day outcome (orient check).
     red_flag: RedFlag | None = None
@@ -449,19 +453,51 @@ class FiliereFile(Frozen):
     filieres: tuple[Filiere, ...] = Field(min_length=1)
 
 
+LabelPeriod = Annotated[str, StringConstraints(pattern=r"^(19|20)\d\d-(19|20)\d\d$")]
+
+
+class Network(Frozen):
+    """A reference network (CRMR): one coordinating site, constitutive sites and competence
+    centres, with a scope. The unit a GP is referred to: the right network matters more than
+    the nearest site of the filière."""
+
+    id: Id
+    filiere: Id
+    name: Text
+    acronym: Text | None = None
+    # The diseases or groups it covers, in words; PNDS ids and ORPHA codes where sourced.
+    scope: Text
+    pnds: tuple[Id, ...] = ()
+    orpha: tuple[int, ...] = ()
+    population: Population = "non_precise"
+    web: Url | None = None
+    contact_url: Url | None = None
+    phone: Text | None = None
+    source: Url
+    label_period: LabelPeriod | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.acronym})" if self.acronym else self.name
+
+
 class Centre(Frozen):
     id: Id
     filiere: Id
-    network: Text
+    network: Id
     site_type: SiteType
     hospital: Text | None = None
+    # The department or unit that sees the patients ("service de rhumatologie"), where sourced.
+    service: Text | None = None
     city: Text
     departement: DepartementCode
     population: Population = "non_precise"
     phone: Text | None = None
     web: Url | None = None
+    contact_url: Url | None = None
     source: Url
     seen_year: int | None = Field(default=None, ge=1990, le=2100)
+    # Internal data note for editors (never shown to users as such).
     note: Text | None = None
 
     @property
@@ -474,7 +510,23 @@ class Centre(Frozen):
 
 
 class CentreFile(Frozen):
+    """One filière's directory: its reference networks, then their sites."""
+
+    networks: tuple[Network, ...] = ()
     centres: tuple[Centre, ...] = Field(min_length=1)
+
+
+# Document-sharing sites and proxies: they copy documents without publishing them, so a link
+# through them is not a source a physician can sign (the page may change or vanish).
+MIRROR_HOSTS = ("scribd.com", "pdfslide", "studylib", "vdocuments", "fdocuments", "readkong", "pdfprof", "doczz",
+                "coek.info", "123dok", "slideplayer", "dokumen.tips", "docplayer", "documents.pub", "yumpu",
+                "calameo", "fr.slideshare", "pdf4pro", "silo.tips", "zdocs", "dochub", "kipdf", "docslib")
+
+
+def mirror_host(url: str) -> str | None:
+    """The mirror a URL goes through, if any."""
+    host = (urlsplit(url).hostname or "").lower()
+    return next((host for marker in MIRROR_HOSTS if marker in host), None)
 
 
 class Pnds(Frozen):

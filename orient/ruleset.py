@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -28,6 +29,7 @@ from .model import (
     Filiere,
     Key,
     Meta,
+    Network,
     Pnds,
     Region,
     Resource,
@@ -58,6 +60,7 @@ class RuleSet:
     version: str
     filieres: Mapping[str, Filiere]
     centres: Mapping[str, Centre]
+    networks: Mapping[str, Network]
     keys: Mapping[str, Key]
     pnds: Mapping[str, Pnds]
     resources: Mapping[str, Resource]
@@ -75,6 +78,16 @@ class RuleSet:
         if layer is not None and any(o is outcome for o in layer.outcomes):
             return layer.sources
         return key.sources
+
+    @cached_property
+    def networks_for_pnds(self) -> Mapping[str, tuple[Network, ...]]:
+        """The networks that cover each PNDS (as the networks declare it): a disease found by
+        name lands on its network, not on the nearest site of its filière."""
+        index: dict[str, list[Network]] = {}
+        for network in self.networks.values():
+            for pid in network.pnds:
+                index.setdefault(pid, []).append(network)
+        return MappingProxyType({pid: tuple(nets) for pid, nets in index.items()})
 
     def orphanet_url(self, orpha: int) -> str:
         return self.url_patterns.orphanet_disease.replace("{orpha}", str(orpha))
@@ -141,6 +154,7 @@ def parse_directory(directory: Path) -> tuple[Parsed, list[Diagnostic], str]:
             parsed.scenarios.append((obj, smap))
         elif kind == "centres":
             parsed.centres.extend((c, smap, i) for i, c in enumerate(obj.centres))
+            parsed.networks.extend((n, smap, i) for i, n in enumerate(obj.networks))
         elif kind == "filieres":
             parsed.filieres.extend((f, smap, i) for i, f in enumerate(obj.filieres))
         elif kind == "pnds":
@@ -178,6 +192,7 @@ def load(directory: Path | str | None = None, today: dt.date | None = None) -> t
         version=f"{meta.version} ({digest})",
         filieres=MappingProxyType({f.id: f for f, _, _ in parsed.filieres}),
         centres=MappingProxyType({c.id: c for c, _, _ in parsed.centres}),
+        networks=MappingProxyType({n.id: n for n, _, _ in parsed.networks}),
         keys=MappingProxyType({k.id: k for k in keys}),
         pnds=MappingProxyType({p.id: p for p, _, _ in parsed.pnds}),
         resources=MappingProxyType({r.id: r for r in resources.resources}),
