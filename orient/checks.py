@@ -98,8 +98,9 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
         _mirrors(diags, smap, base, network, ("source", "web", "contact_url"))
     for centre, smap, i in parsed.centres:
         base = ("centres", i)
-        _ref(diags, smap, base + ("filiere",), centre.filiere, known_filieres, "FILIERE_INCONNUE", "filière")
-        if networks is not None and _ref(diags, smap, base + ("network",), centre.network, network_ids,
+        filiere_known = _ref(diags, smap, base + ("filiere",), centre.filiere, known_filieres, "FILIERE_INCONNUE",
+                             "filière")
+        if networks is not None and filiere_known and _ref(diags, smap, base + ("network",), centre.network, network_ids,
                                          "RESEAU_INCONNU", "réseau"):
             if networks[centre.network].filiere != centre.filiere:
                 diags.append(smap.diag(base + ("network",), "RESEAU_FILIERE",

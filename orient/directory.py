@@ -1,7 +1,18 @@
-"""Expert sites for an orientation: filter by filière, site type and age group, rank by distance.
+"""Expert sites for an orientation: the networks that fit, near the patient, with a way to reach them.
 
-Pure functions over the RuleSet. Distances are great-circle distances from the patient's
-département centroid: the département is all we ever know of where a patient lives.
+Pure functions over the RuleSet. Distances are great-circle distances between département
+centroids: the département is all we ever know of where a patient lives, and all we know of
+most sites' addresses.
+
+Ranking, in order of what matters to the GP (issue #17):
+1. sites of the reference networks that fit the suspected disease ("the right kind"), before any
+   other site of the filière, which are listed apart and labelled as such;
+2. only sites that take the patient's age band;
+3. geography: the patient's own département first (never skipped), then, overseas, the
+   territory's basin (Antilles-Guyane; océan Indien), then everything else;
+4. where the outcome asks for a reference centre, its coordinating and constitutive sites
+   before competence centres;
+5. nearest first.
 """
 
 from __future__ import annotations
@@ -10,16 +21,23 @@ import heapq
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Literal
 
-from .model import CHILD_BANDS, Centre
+from .model import CHILD_BANDS, Centre, Filiere, Network
 from .ruleset import RuleSet
 
 EARTH_RADIUS_KM = 6371.0
+# Beyond this, the GP is told the nearest fitting site is far and offered the filière's contact,
+# teleconsultation and the regional platform (a day's return trip, roughly).
+FAR_KM = 200.0
 # Overseas territories are served first by sites of their own basin: the Antilles and
 # Guyane share specialists, as do La Réunion and Mayotte (and the PCOM follow these basins).
 OVERSEAS_BASINS = {"971": "antilles", "972": "antilles", "973": "antilles", "974": "ocean-indien", "976": "ocean-indien"}
 TYPE_RANK = {"crmr_coordonnateur": 0, "crmr_constitutif": 1, "crc": 2, "ccmr": 2, "non_precise": 3}
+# The current labelling (BO santé 2023/24, 29 December 2023): a site last seen in an older
+# source is shown with "à confirmer".
+CURRENT_LABELLING_YEAR = 2023
+ANY: Literal["any"] = "any"
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -31,10 +49,63 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 @dataclass(frozen=True)
+class Route:
+    """One way to reach a site: a phone number or a page, and whose it is."""
+
+    label: str  # "Téléphone du centre", "Contact du réseau MOC", "Contact de la filière OSCAR"
+    whose: Literal["site", "network", "filiere"]
+    phone: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class Suggestion:
     centre: Centre
+    network: Network | None
     distance_km: float | None
-    same_territory: bool
+    same_departement: bool
+    fits: bool  # belongs to a network that fits the outcome (or the outcome takes any site)
+    routes: tuple[Route, ...] = ()
+    population: str = "non_precise"  # the site's, else its network's
+
+    @property
+    def same_territory(self) -> bool:  # older name, kept for the API and existing callers
+        return self.same_departement
+
+    @property
+    def distance_label(self) -> str | None:
+        """"dans le département" rather than "environ 0 km": sites sit at département centroids."""
+        if self.same_departement:
+            return "dans le département"
+        if self.distance_km is None:
+            return None
+        return f"environ {round(self.distance_km)} km"
+
+    @property
+    def to_confirm(self) -> bool:
+        """The site's label or details come from a source older than the current labelling, or
+        the site has no contact of its own: the GP is asked to confirm with the filière."""
+        seen = self.centre.seen_year
+        return seen is None or seen < CURRENT_LABELLING_YEAR or not any(r.whose == "site" for r in self.routes)
+
+
+@dataclass(frozen=True)
+class Referral:
+    """Where to send the patient: fitting sites first, other sites of the filière apart."""
+
+    networks: tuple[Network, ...]  # the networks that fit; empty when any site fits
+    fitting: tuple[Suggestion, ...]
+    others: tuple[Suggestion, ...]
+    # The nearest fitting site is over FAR_KM, on the mainland for an overseas patient, or
+    # there is none for this age band: the GP is offered other ways in (filière, platform).
+    far: bool
+    overseas: bool
+    nearest_km: float | None
+
+    @property
+    def addressee(self) -> Suggestion | None:
+        """Whom the letter is addressed to: the first fitting site, never one of another network."""
+        return self.fitting[0] if self.fitting else None
 
 
 class Directory:
@@ -45,14 +116,31 @@ class Directory:
         self.by_filiere: dict[str, list[Centre]] = {}
         for centre in ruleset.centres.values():
             self.by_filiere.setdefault(centre.filiere, []).append(centre)
+        # A site whose own record does not say which ages it takes inherits its network's.
+        self.population: dict[str, str] = {}
+        for centre in ruleset.centres.values():
+            network = ruleset.networks.get(centre.network)
+            own = centre.population
+            self.population[centre.id] = network.population if own == "non_precise" and network else own
+        self.routes: dict[str, tuple[Route, ...]] = {
+            c.id: contact_routes(c, ruleset.networks.get(c.network), ruleset.filieres.get(c.filiere))
+            for c in ruleset.centres.values()}
         # Sites are located by their département's centroid, so distances only ever join two
         # of the 101 départements: a 101 x 101 table replaces per-site trigonometry.
         deps = list(ruleset.departements.values())
         self.km: dict[tuple[str, str], float] = {
             (a.code, b.code): distance_km(a.lat, a.lon, b.lat, b.lon) for a in deps for b in deps}
 
+    def fits_age(self, centre: Centre, age_group: str | None) -> bool:
+        if age_group is None:
+            return True
+        population = self.population[centre.id]
+        if age_group in CHILD_BANDS:
+            return population in ("pediatrique", "mixte", "non_precise")
+        return population in ("adulte", "mixte", "non_precise")
+
     def sites(self, filiere: str | None = None, *, site_types: Iterable[str] = (), age_group: str | None = None,
-              region: str | None = None, departement: str | None = None) -> list[Centre]:
+              region: str | None = None, departement: str | None = None, network: str | None = None) -> list[Centre]:
         """Filter sites (the DAC directory view); sorted by type, then city."""
         pool = self.by_filiere.get(filiere, []) if filiere else list(self.ruleset.centres.values())
         types = set(site_types)
@@ -60,43 +148,100 @@ class Directory:
         out = [
             c for c in pool
             if (not types or c.site_type in types)
-            and (age_group is None or _fits_age(c, age_group))
+            and self.fits_age(c, age_group)
+            and (network is None or c.network == network)
             and (departement is None or c.departement == departement)
             and (region is None or (c.departement in deps and deps[c.departement].region == region))
         ]
         return sorted(out, key=lambda c: (TYPE_RANK[c.site_type], c.city, c.id))
 
+    def by_network(self, filiere: str) -> list[tuple[Network, list[Suggestion]]]:
+        """A filière's networks, each with its sites (coordinating site first): the DAC view of
+        who covers what."""
+        networks = [n for n in self.ruleset.networks.values() if n.filiere == filiere]
+        sites = self.sites(filiere)
+        return [(n, [self.suggestion(c) for c in sites if c.network == n.id])
+                for n in sorted(networks, key=lambda n: (n.acronym or n.name).lower())]
+
+    def refer(self, filiere: str, networks: Literal["any"] | Iterable[str] = ANY, *, site_types: Iterable[str] = (),
+              age_group: str | None = None, departement: str | None = None, limit: int = 5,
+              others_limit: int = 3) -> Referral:
+        """The sites to propose for a patient, fitting networks first (see the module docstring)."""
+        wanted = None if networks == ANY or not networks else tuple(networks)
+        fit_networks = tuple(self.ruleset.networks[n] for n in wanted or () if n in self.ruleset.networks)
+        pool = [c for c in self.by_filiere.get(filiere, []) if self.fits_age(c, age_group)]
+        fitting_ids = None if wanted is None else set(wanted)
+        fitting = [c for c in pool if fitting_ids is None or c.network in fitting_ids]
+        others = [] if fitting_ids is None else [c for c in pool if c.network not in fitting_ids]
+        types = set(site_types)
+        dep = self.ruleset.departements.get(departement or "")
+        overseas = bool(dep and dep.code in OVERSEAS_BASINS)
+        if dep is None:
+            def national(items: list[Centre], n: int, fits: bool) -> tuple[Suggestion, ...]:
+                ranked = sorted(items, key=lambda c: (_type_pref(c, types), TYPE_RANK[c.site_type], c.city, c.id))
+                return tuple(self.suggestion(c, None, False, fits) for c in ranked[:n])
+            return Referral(fit_networks, national(fitting, limit, True), national(others, others_limit, False),
+                            not fitting, False, None)
+        here, basin, km = dep.code, OVERSEAS_BASINS.get(dep.code), self.km
+
+        def tier(c: Centre) -> int:
+            if c.departement == here:
+                return 0
+            return 1 if basin and OVERSEAS_BASINS.get(c.departement) == basin else 2
+
+        def ranked(items: list[Centre], n: int, fits: bool) -> tuple[Suggestion, ...]:
+            if basin is None:  # a mainland patient is not sent overseas while a mainland site fits
+                items = [c for c in items if c.departement not in OVERSEAS_BASINS] or items
+            # A site in the patient's own département is never cut off by the limit.
+            n = max(n, sum(1 for c in items if c.departement == here))
+            best = heapq.nsmallest(n, items, key=lambda c: (
+                tier(c), _type_pref(c, types), km.get((here, c.departement), 0.0), TYPE_RANK[c.site_type], c.id))
+            return tuple(self.suggestion(c, km.get((here, c.departement), 0.0), c.departement == here, fits)
+                         for c in best)
+
+        near = ranked(fitting, limit, True)
+        nearest = min((s.distance_km for s in near if s.distance_km is not None), default=None)
+        in_basin = any(tier(s.centre) < 2 for s in near)
+        far = nearest is None or nearest > FAR_KM or (overseas and not in_basin)
+        return Referral(fit_networks, near, ranked(others, others_limit, False), far, overseas, nearest)
+
     def suggest(self, filiere: str, *, site_types: Iterable[str] = (), age_group: str | None = None,
                 departement: str | None = None, limit: int = 5) -> list[Suggestion]:
-        """Sites for a patient, nearest first; never empty when the filière has any site."""
-        pool = self.by_filiere.get(filiere, [])
-        if not pool:
-            return []
-        types = set(site_types) | {"non_precise"} if site_types else set()
-        candidates = [c for c in pool if (not types or c.site_type in types)]
-        if age_group:
-            fitting = [c for c in candidates if _fits_age(c, age_group)]
-            candidates = fitting or candidates
-        if not candidates:  # fall back to the coordinating site(s), then to any site
-            candidates = [c for c in pool if c.site_type == "crmr_coordonnateur"] or pool
-        dep = self.ruleset.departements.get(departement or "")
-        if dep is None:
-            ranked = sorted(candidates, key=lambda c: (TYPE_RANK[c.site_type], c.city, c.id))
-            return [Suggestion(c, None, False) for c in ranked[:limit]]
-        basin = OVERSEAS_BASINS.get(dep.code)
-        km = self.km
-        here = dep.code
-        scored = []
-        for c in candidates:
-            distance = km.get((here, c.departement), 0.0)
-            tier = 0 if c.departement == here else (1 if basin and OVERSEAS_BASINS.get(c.departement) == basin else 2)
-            scored.append((tier, round(distance), TYPE_RANK[c.site_type], c.id, distance, c))
-        best = heapq.nsmallest(limit, scored, key=lambda item: item[:4])
-        return [Suggestion(c, distance, c.departement == here) for *_, distance, c in best]
+        """Any site of the filière, nearest first (a disease page with no network, the map)."""
+        return list(self.refer(filiere, ANY, site_types=site_types, age_group=age_group,
+                               departement=departement, limit=limit).fitting)
+
+    def suggestion(self, centre: Centre, distance: float | None = None, same: bool = False,
+                   fits: bool = True) -> Suggestion:
+        return Suggestion(centre, self.ruleset.networks.get(centre.network), distance, same, fits,
+                          self.routes[centre.id], self.population[centre.id])
 
 
-def _fits_age(centre: Centre, age_group: str) -> bool:
-    return centre.serves_children if age_group in CHILD_BANDS else centre.serves_adults
+def _type_pref(centre: Centre, types: set[str]) -> int:
+    """0 for a site of the kind the outcome asks for (a site of unknown type might be one)."""
+    return 0 if not types or centre.site_type in types or centre.site_type == "non_precise" else 1
+
+
+def contact_routes(centre: Centre, network: Network | None, filiere: Filiere | None) -> tuple[Route, ...]:
+    """How to reach a site: its own phone and page; what it lacks, its network's; and when
+    neither has anything, the filière's contact page. Never empty when the filière is known."""
+    routes: list[Route] = []
+    if centre.phone:
+        routes.append(Route("Téléphone du centre", "site", phone=centre.phone))
+    own_url = centre.contact_url or centre.web
+    if own_url:
+        routes.append(Route("Page de contact du centre" if centre.contact_url else "Page du centre", "site", url=own_url))
+    if network is not None:
+        name = network.acronym or network.name
+        if not centre.phone and network.phone:
+            routes.append(Route(f"Téléphone du réseau {name}", "network", phone=network.phone))
+        net_url = network.contact_url or network.web
+        if not own_url and net_url:
+            routes.append(Route(f"Contact du réseau {name}", "network", url=net_url))
+    if not routes and filiere is not None:
+        routes.append(Route(f"Contact de la filière {filiere.acronym}", "filiere",
+                            url=filiere.contact_url or filiere.website))
+    return tuple(routes)
 
 
 @lru_cache(maxsize=8)

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from .model import Centre
+from .model import Centre, Network
 from .ruleset import RuleSet
 from .search import normalise_text
 from .territory import departement_from_postcode
@@ -85,6 +85,12 @@ def parse_rows(text: str, ruleset: RuleSet, report: ImportReport) -> list[Centre
         if data["departement"] not in ruleset.departements:
             report.rejected.append((line, f"département « {data['departement']} » inconnu"))
             continue
+        network = _network_id(data["network"], data["filiere"], ruleset)
+        if network is None:
+            report.rejected.append((line, f"réseau « {data['network']} » inconnu dans la filière {data['filiere']} : "
+                                          "déclarez-le d'abord dans rules/centres/ (networks)"))
+            continue
+        data["network"] = network
         if "id" not in data:
             data["id"] = _slug(f"{data['filiere']} {data['network']} {data.get('hospital', '')} {data['city']}")
         try:
@@ -100,6 +106,17 @@ def parse_rows(text: str, ruleset: RuleSet, report: ImportReport) -> list[Centre
         seen_ids.add(centre.id)
         centres.append(centre)
     return centres
+
+
+def _network_id(value: str, filiere: str, ruleset: RuleSet) -> str | None:
+    """A network given by its id, its acronym or its name (official lists print names)."""
+    wanted = normalise_text(value)
+    for network in ruleset.networks.values():
+        if network.filiere != filiere:
+            continue
+        if value == network.id or wanted in (normalise_text(network.name), normalise_text(network.acronym or "")):
+            return network.id
+    return None
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -122,9 +139,10 @@ def merge(existing: dict[str, Centre], incoming: list[Centre], report: ImportRep
     return merged
 
 
-def _dump(centres: list[Centre]) -> str:
+def _dump(networks: list[Network], centres: list[Centre]) -> str:
     records = [c.model_dump(exclude_none=True, exclude_defaults=False) for c in centres]
-    body = yaml.safe_dump({"centres": records}, allow_unicode=True, sort_keys=False, width=110)
+    nets = [n.model_dump(exclude_none=True, exclude_defaults=True) for n in networks]
+    body = yaml.safe_dump({"networks": nets, "centres": records}, allow_unicode=True, sort_keys=False, width=110)
     return HEADER + body
 
 
@@ -154,6 +172,7 @@ def import_centres(csv_path: Path, rules_dir: Path, ruleset: RuleSet, *, dry_run
     for filiere in sorted(changed):
         centres = sorted((c for c in merged.values() if c.filiere == filiere), key=lambda c: c.id)
         path = rules_dir / "centres" / f"{filiere}.yaml"
-        write_atomic(path, _dump(centres))
+        networks = [n for n in ruleset.networks.values() if n.filiere == filiere]
+        write_atomic(path, _dump(networks, centres))
         report.written.append(path)
     return report

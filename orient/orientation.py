@@ -6,16 +6,17 @@ Pure: the web views, the print view and the API render the same Orientation obje
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import engine
-from .directory import Suggestion, directory_for
+from .directory import FAR_KM, Referral, Suggestion, directory_for
 from .model import (
     ACTION_LABELS,
     AGE_BANDS,
     URGENCY_LABELS,
     Filiere,
     Key,
+    Network,
     Outcome,
     Pnds,
     Resource,
@@ -25,7 +26,8 @@ from .ruleset import RuleSet
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
           "octobre", "novembre", "décembre")
-NO_DEPARTEMENT = "nsp"  # "je préfère ne pas l'indiquer"
+NO_DEPARTEMENT = "nsp"
+HELPLINE_ID = "mris"  # Maladies Rares Info Services, in rules/resources.yaml  # "je préfère ne pas l'indiquer"
 
 
 def french_date(day: dt.date) -> str:
@@ -94,6 +96,7 @@ class Orientation:
     urgency_label: str
     action_label: str
     filiere: Filiere | None
+    # Sites of the networks that fit the suspected disease, nearest first (see directory.py).
     centres: tuple[Suggestion, ...]
     centres_scope: str
     pnds: tuple[Pnds, ...]
@@ -113,6 +116,20 @@ class Orientation:
     # The decided outcome reassures ("monitor") but something is still open: it must not be
     # presented as reassurance.
     reassurance_withheld: bool = False
+    # The networks that fit, other sites of the filière (labelled apart), and whether the
+    # nearest fitting site is out of easy reach.
+    networks: tuple[Network, ...] = ()
+    other_centres: tuple[Suggestion, ...] = ()
+    far: bool = False
+    overseas: bool = False
+    far_km: int = int(FAR_KM)
+    # Maladies Rares Info Services: who to call when no fitting site is in reach.
+    helpline: Resource | None = None
+
+    @property
+    def addressee(self) -> Suggestion | None:
+        """Whom the letter is addressed to: the first fitting site, never a site of another network."""
+        return self.centres[0] if self.centres else None
 
     @property
     def red_flags(self) -> tuple[OpenFlag, ...]:
@@ -167,17 +184,19 @@ def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, depart
 
     filiere = ruleset.filieres.get(outcome.filiere or "")
     dep_code = departement if departement and departement != NO_DEPARTEMENT else None
-    centres: tuple[Suggestion, ...] = ()
+    referral = Referral((), (), (), False, False, None)
     # An emergency goes to emergency care: no expert centre is listed (its filière comes next).
     if filiere is not None and outcome.action not in ("monitor", "emergency"):
-        centres = tuple(directory_for(ruleset).suggest(
-            filiere.id, site_types=outcome.centre_types, age_group=age_group, departement=dep_code))
+        directory = directory_for(ruleset)
+        referral = directory.refer(filiere.id, outcome.networks or "any", site_types=outcome.centre_types,
+                                   age_group=age_group, departement=dep_code)
         named = [ruleset.centres[c] for c in outcome.centres if c in ruleset.centres]
         if named:  # sites the rule names explicitly come first
-            centres = tuple(Suggestion(c, None, False) for c in named) + tuple(
-                s for s in centres if s.centre.id not in outcome.centres)
+            first = tuple(directory.suggestion(c, None, False, True) for c in named)
+            referral = replace(referral, fitting=first + tuple(
+                s for s in referral.fitting if s.centre.id not in outcome.centres))
     dep = ruleset.departements.get(dep_code or "")
-    scope = (f"les plus proches de {dep.name} ({dep.code})" if dep
+    scope = (f"les plus proches du département : {dep.name} ({dep.code})" if dep
              else "liste nationale (département non indiqué)")
     orphanet = tuple(Link(f"Fiche Orphanet ORPHA:{code}", ruleset.orphanet_url(code)) for code in outcome.orpha)
     urgences = ruleset.resources.get("orphanet-urgences")
@@ -198,7 +217,7 @@ def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, depart
         urgency_label=urgency_label,
         action_label=action_label,
         filiere=filiere,
-        centres=centres,
+        centres=referral.fitting,
         centres_scope=scope,
         pnds=tuple(ruleset.pnds[p] for p in outcome.pnds if p in ruleset.pnds),
         orphanet=orphanet,
@@ -222,4 +241,9 @@ def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, depart
                                           if rid in ruleset.resources) if r.serves(age_group)),
         unchecked=unchecked,
         reassurance_withheld=withheld,
+        networks=referral.networks,
+        other_centres=referral.others,
+        far=referral.far and filiere is not None and outcome.action not in ("monitor", "emergency"),
+        overseas=referral.overseas,
+        helpline=ruleset.resources.get(HELPLINE_ID),
     )

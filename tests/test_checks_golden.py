@@ -207,7 +207,7 @@ def test_cli_check_valid_rules(make_rules):
     rules = make_rules()
     result = CliRunner().invoke(main, ["check", str(rules)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Règles valides : 1 clés, 2 filières, 2 sites, 1 PNDS")
+    assert result.output.startswith("Règles valides : 1 clés, 2 filières, 4 sites, 1 PNDS")
 
 
 def test_cli_check_warnings_only_exit_zero(make_rules):

@@ -24,8 +24,8 @@ def test_base_coverage_is_complete(base_ruleset):
     assert report.reviews_due == ()
     assert report.ok
     assert report.counts == {"keys": 1, "questions": 3, "outcomes": 3, "referring_outcomes": 2,
-                             "scenarios": 3, "filieres": 2, "filieres_reached": 2, "centres": 2, "pnds": 1}
-    assert report.centres_by_filiere == {"fil-a": 1, "fil-b": 1}
+                             "scenarios": 3, "filieres": 2, "filieres_reached": 2, "centres": 4, "pnds": 1}
+    assert report.centres_by_filiere == {"fil-a": 2, "fil-b": 2}
 
 
 SECOND_KEY = """\
@@ -49,6 +49,7 @@ outcomes:
     title: Vers A
     rationale: Parce que.
     filiere: fil-a
+    networks: any
     centre_types: [ccmr]
   - id: rien
     default: true

@@ -68,9 +68,12 @@ def test_child_gets_paediatric_capable_sites(rules):
     assert all(s.centre.population != "pediatrique" for s in adults)
 
 
-def test_always_at_least_one_site_falls_back_to_coordinating(rules):
-    for filiere in rules.filieres:
-        assert directory_for(rules).suggest(filiere, site_types=["crc"], age_group="nouveau-ne", departement="976"), filiere
+def test_when_no_site_takes_the_age_band_none_is_proposed_and_the_gp_is_told(rules):
+    # Adult-only networks (ALS centres) are not proposed for a newborn; the result says no
+    # fitting site is listed and offers the filière's contact instead (far notice).
+    referral = directory_for(rules).refer("filslan", age_group="nouveau-ne", departement="976")
+    assert all(s.population != "adulte" for s in referral.fitting)
+    assert referral.far
 
 
 def test_no_departement_gives_national_list_coordinating_first(rules):
@@ -102,23 +105,33 @@ def test_territories_are_complete(rules):
 
 # --- importer -------------------------------------------------------------------------------------
 
+# The importer runs on the small fixture rule set (filières fil-a and fil-b; Paris, Hauts-de-Seine,
+# Rhône), not on the shipped directory: its tests must not move when the content does.
+FIXTURE = ROOT / "tests" / "fixtures" / "base"
+# Networks are given as official lists print them (by name) or by id.
 GOOD = """filiere,network,site_type,hospital,city,departement,postcode,population,phone,web,source,seen_year
-oscar,Centre de référence des maladies osseuses constitutionnelles,ccmr,CHU de Test,Testville,,13005,mixte,04 00 00 00 00,,https://www.filiere-oscar.fr/exemple-officiel,2025
-fimarad,Centre de compétence des maladies rares de la peau,ccmr,CHU Martinique,Fort-de-France,972,,mixte,,,https://fimarad.org/liste,2025
+fil-a,Centre de référence de test,ccmr,CHU de Test,Testville,,69003,mixte,04 00 00 00 00,,https://fil-a.example.org/exemple-officiel,2025
+fil-b,fil-b-ref,ccmr,CHU de Test B,Boulogne,92,,mixte,,,https://fil-b.example.org/liste,2025
 """
 
 BAD = """filiere,network,site_type,hospital,city,departement,postcode,population,phone,web,source,seen_year
-inconnue,Réseau,ccmr,CHU,Ville,13,,mixte,,,https://a.fr/x,2025
-oscar,Réseau,centre_magique,CHU,Ville,13,,mixte,,,https://a.fr/x,2025
-oscar,Réseau,ccmr,CHU,Ville,,99999,mixte,,,https://a.fr/x,2025
-oscar,Réseau,ccmr,CHU,Ville,13,,mixte,,,pas-une-url,2025
-oscar,Réseau,ccmr,CHU,Ville,,,mixte,,,https://a.fr/x,2025
+inconnue,fil-a-ref,ccmr,CHU,Ville,69,,mixte,,,https://a.fr/x,2025
+fil-a,fil-a-ref,centre_magique,CHU,Ville,69,,mixte,,,https://a.fr/x,2025
+fil-a,fil-a-ref,ccmr,CHU,Ville,,99999,mixte,,,https://a.fr/x,2025
+fil-a,fil-a-ref,ccmr,CHU,Ville,69,,mixte,,,pas-une-url,2025
+fil-a,fil-a-ref,ccmr,CHU,Ville,,,mixte,,,https://a.fr/x,2025
+fil-a,Réseau inventé,ccmr,CHU,Ville,69,,mixte,,,https://a.fr/x,2025
 """
+
+
+@pytest.fixture(scope="module")
+def fixture_rules():
+    return load_or_raise(FIXTURE)
 
 
 def _rules_copy(tmp_path: Path) -> Path:
     target = tmp_path / "rules"
-    shutil.copytree(RULES, target)
+    shutil.copytree(FIXTURE, target)
     return target
 
 
@@ -132,7 +145,8 @@ def test_import_good_csv_adds_sites_and_the_rules_still_load(tmp_path):
     ruleset, diags = load(rules_dir)
     assert ruleset is not None, [d.format() for d in diags if d.is_error]
     added = [c for c in ruleset.centres.values() if c.city == "Testville"]
-    assert added and added[0].departement == "13"
+    assert added and added[0].departement == "69" and added[0].network == "fil-a-ref"
+    assert ruleset.networks.keys() == load_or_raise(FIXTURE).networks.keys()  # networks kept on rewrite
     # Importing the same file again updates, never duplicates.
     again = CliRunner().invoke(main, ["import-centres", str(csv_file), "--rules", str(rules_dir)])
     assert "0 site(s) ajouté(s), 2 mis à jour" in again.output
@@ -140,11 +154,12 @@ def test_import_good_csv_adds_sites_and_the_rules_still_load(tmp_path):
     assert len([c for c in reloaded.centres.values() if c.city == "Testville"]) == 1
 
 
-def test_import_bad_rows_are_reported_with_line_numbers(tmp_path, rules):
+def test_import_bad_rows_are_reported_with_line_numbers(tmp_path, fixture_rules):
     report = ImportReport()
-    assert parse_rows(BAD, rules, report) == []
+    assert parse_rows(BAD, fixture_rules, report) == []
     lines = dict(report.rejected)
-    assert set(lines) == {2, 3, 4, 5, 6}
+    assert set(lines) == {2, 3, 4, 5, 6, 7}
+    assert "réseau « Réseau inventé » inconnu" in lines[7]
     assert "filière « inconnue » inconnue" in lines[2]
     assert "type de site invalide" in lines[3]
     assert "code postal « 99999 » non reconnu" in lines[4]
@@ -163,9 +178,9 @@ def test_import_bad_csv_exits_1_and_writes_nothing(tmp_path):
     assert {p.name: p.read_bytes() for p in (rules_dir / "centres").iterdir()} == before
 
 
-def test_import_missing_columns_rejected(tmp_path, rules):
+def test_import_missing_columns_rejected(tmp_path, fixture_rules):
     report = ImportReport()
-    parse_rows("nom,ville\nA,B\n", rules, report)
+    parse_rows("nom,ville\nA,B\n", fixture_rules, report)
     assert report.rejected[0][0] == 1 and "colonnes obligatoires absentes" in report.rejected[0][1]
 
 
@@ -179,9 +194,9 @@ def test_import_writes_atomically_no_temp_files_left(tmp_path):
     assert report.written[0].read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=")
 
 
-def test_semicolon_csv_is_accepted(rules):
+def test_semicolon_csv_is_accepted(fixture_rules):
     report = ImportReport()
-    rows = parse_rows(GOOD.replace(",", ";"), rules, report)
+    rows = parse_rows(GOOD.replace(",", ";"), fixture_rules, report)
     assert len(rows) == 2, report.rejected
 
 

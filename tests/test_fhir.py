@@ -112,6 +112,7 @@ outcomes:
     title: Poids faible
     rationale: Un poids faible.
     filiere: fil-b
+    networks: any
     centre_types: [ccmr]
   - id: confirme
     when: {all: [{answer: precision, is: oui}, {answer: lieu, in: ["69", "92"]}]}
@@ -120,6 +121,7 @@ outcomes:
     title: Signes confirmés
     rationale: Des signes confirmés.
     filiere: fil-b
+    networks: any
     centre_types: [ccmr]
   - id: autre-x
     when: {any: [{answer: autre, is: x}, {answer: lieu, is: "75"}]}
@@ -130,6 +132,7 @@ outcomes:
     tests: [Un examen de test]
     refer_if: Si l'examen est anormal.
     filiere: fil-a
+    networks: any
     centre_types: [crmr_coordonnateur]
   - id: surveiller
     default: true

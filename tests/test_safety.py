@@ -201,7 +201,7 @@ def test_an_emergency_shows_its_route_and_no_centre_list(client):
     client.post("/cle/mini/departement", data={"answer": "75"})
     result = text(client.get("/cle/mini/orientation"))
     assert "Où adresser aujourd'hui" in result and "SAMU – centre 15" in result
-    assert "Centres experts suggérés" not in result
+    assert "Où adresser : centres experts" not in result
     assert "Ensuite, une fois l'urgence prise en charge" in result
 
 
@@ -229,7 +229,7 @@ def test_the_age_layer_is_asked_first_for_its_band_only(client):
     assert post(client, "age_group", "enfant").headers["Location"] == "/cle/mini/q/alertes-enfant"
     assert post(client, "alertes-enfant", ["regression"]).headers["Location"] == "/cle/mini/orientation"
     result = text(client.get("/cle/mini/orientation"))
-    assert "Perte d'acquisitions — avis le jour même" in result and "Centres experts suggérés" not in result
+    assert "Perte d'acquisitions — avis le jour même" in result and "Où adresser : centres experts" not in result
     assert "Source de test (s. d.)" in result  # the layer's own sources, and no guessed year
     other = client.application.test_client()
     assert post(other, "age_group", "adulte").headers["Location"] == "/cle/mini/q/alerte"

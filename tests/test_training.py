@@ -338,6 +338,7 @@ outcomes:
     title: Moins de deux ans
     rationale: Avant deux ans, on adresse.
     filiere: fil-a
+    networks: any
     centre_types: [crmr_coordonnateur]
   - id: grand
     default: true

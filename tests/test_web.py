@@ -125,7 +125,7 @@ def test_referral_journey_asks_departement_then_check_page(client):
     assert "Orientation proposée" in result
     assert "ne pose aucun diagnostic" in result
     assert "Rapide" in result and "FAI²R" in result
-    assert "Centres experts suggérés" in result
+    assert "Où adresser : centres experts" in result
     assert "Pourquoi cette orientation ?" in result
     assert "Doigts gonflés, « boudinés »" in result  # the answer that led there
     assert "Relue le 22 novembre 2026" in result
@@ -137,7 +137,7 @@ def test_emergency_goes_straight_to_result_with_samu(client):
     assert answer(client, "raynaud", "necrose", "oui").headers["Location"] == "/cle/raynaud/orientation"
     body = text(client.get("/cle/raynaud/orientation"))
     assert "Urgence" in body and "SAMU – centre 15" in body
-    assert "Centres experts suggérés" not in body
+    assert "Où adresser : centres experts" not in body
 
 
 def test_monitor_outcome_does_not_ask_departement(client):
@@ -148,7 +148,7 @@ def test_monitor_outcome_does_not_ask_departement(client):
     assert response.headers["Location"] == "/cle/raynaud/verifier"
     body = text(client.get("/cle/raynaud/orientation"))
     assert "Pas d'argument pour une maladie rare" in body
-    assert "Centres experts suggérés" not in body
+    assert "Où adresser : centres experts" not in body
 
 
 def test_every_scenario_reaches_its_outcome_in_the_wizard(app):

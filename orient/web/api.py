@@ -26,6 +26,7 @@ from .. import engine, fhir
 from ..diagnostics import suggest
 from ..directory import Suggestion, directory_for
 from ..model import (
+    Network,
     ACTION_LABELS,
     AGE_BANDS,
     AGE_QUESTION,
@@ -35,7 +36,6 @@ from ..model import (
     SYSTEM_LABELS,
     URGENCY_LABELS,
     YES_NO,
-    Centre,
     Key,
     Outcome,
     Question,
@@ -194,27 +194,39 @@ def outcome_summary(outcome: Outcome) -> dict:
     }
 
 
-def centre_json(centre: Centre, ruleset: RuleSet, distance: float | None = None) -> dict:
+def centre_json(s: Suggestion) -> dict:
+    centre, network = s.centre, s.network
     return {
         "id": centre.id,
-        "name": centre.network,
+        "name": network.label if network else centre.network,
+        "network": None if network is None else {
+            "id": network.id, "name": network.name, "acronym": network.acronym, "scope": network.scope},
         "hospital": centre.hospital,
+        "service": centre.service,
         "city": centre.city,
         "departement": centre.departement,
         "filiere": centre.filiere,
         "type": centre.site_type,
         "type_label": SITE_TYPE_LABELS[centre.site_type],
-        "population": centre.population,
-        "population_label": POPULATION_LABELS[centre.population],
+        "population": s.population,
+        "population_label": POPULATION_LABELS[s.population],
         "phone": centre.phone,
         "web": centre.web,
+        "contact": [{"label": r.label, "whose": r.whose, "phone": r.phone, "url": r.url} for r in s.routes],
+        "to_confirm": s.to_confirm,
+        "fits": s.fits,
         "source": centre.source,
-        "distance_km": None if distance is None else round(distance, 1),
+        "seen_year": centre.seen_year,
+        "distance_km": None if s.distance_km is None else round(s.distance_km, 1),
+        "distance_label": s.distance_label,
     }
 
 
-def _suggestion(s: Suggestion, ruleset: RuleSet) -> dict:
-    return centre_json(s.centre, ruleset, s.distance_km)
+def network_json(network: Network) -> dict:
+    return {"id": network.id, "filiere": network.filiere, "name": network.name, "acronym": network.acronym,
+            "scope": network.scope, "pnds": list(network.pnds), "population": network.population,
+            "web": network.web, "contact_url": network.contact_url, "phone": network.phone,
+            "source": network.source, "label_period": network.label_period}
 
 
 def resource_json(resource: Resource) -> dict:
@@ -251,8 +263,11 @@ def orientation_json(o: Orientation, ruleset: RuleSet, age_group: str | None, de
         "filiere": None if filiere is None else {
             "id": filiere.id, "acronym": filiere.acronym, "name": filiere.name, "scope": filiere.scope,
             "website": filiere.website, "contact_url": filiere.contact_url, "ern": list(filiere.ern)},
-        "centres": [_suggestion(s, ruleset) for s in o.centres],
+        "networks": [network_json(n) for n in o.networks],
+        "centres": [centre_json(s) for s in o.centres],
+        "other_centres": [centre_json(s) for s in o.other_centres],
         "centres_scope": o.centres_scope,
+        "far": o.far,
         "pnds": [{"id": p.id, "title": p.title, "url": p.url, "year": p.year} for p in o.pnds],
         "orphanet": [{"label": link.label, "url": link.url} for link in o.orphanet],
         "regional_resources": [resource_json(r) for r in o.regional],
@@ -515,11 +530,12 @@ def directory():
             raise ApiError(400, "REQUETE_INVALIDE", f"Valeur inconnue pour « {name} » : « {value[:80]} ».",
                            parameter=name)
         chosen[name] = value or None
-    sites = directory_for(ruleset).sites(
+    directory = directory_for(ruleset)
+    sites = directory.sites(
         chosen["filiere"], site_types=[chosen["type"]] if chosen["type"] else (), age_group=chosen["age"],
         region=chosen["region"], departement=chosen["departement"])
     return _json({"filters": chosen, "count": len(sites), "total": len(ruleset.centres),
-                  "centres": [centre_json(c, ruleset) for c in sites], "rules_version": ruleset.version})
+                  "centres": [centre_json(directory.suggestion(c)) for c in sites], "rules_version": ruleset.version})
 
 
 @bp.get("/maladies")

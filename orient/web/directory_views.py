@@ -35,8 +35,10 @@ def index():
     site_type = _choice("type", SITE_TYPE_LABELS)
     age = _choice("age", AGE_BANDS)
     filtered = any((filiere, region, departement, site_type, age))
-    sites = directory_for(ruleset).sites(filiere, site_types=[site_type] if site_type else (), age_group=age,
-                                         region=region, departement=departement) if filtered else []
+    directory = directory_for(ruleset)
+    sites = [directory.suggestion(c) for c in directory.sites(
+        filiere, site_types=[site_type] if site_type else (), age_group=age, region=region,
+        departement=departement)] if filtered else []
     return render_template(
         "directory.html",
         filieres=sorted(ruleset.filieres.values(), key=lambda f: f.acronym.lower()),
@@ -45,6 +47,9 @@ def index():
         site_types=SITE_TYPE_LABELS, ages=AGE_BANDS,
         selected={"filiere": filiere, "region": region, "departement": departement, "type": site_type, "age": age},
         filtered=filtered, sites=sites, total=len(ruleset.centres), meta=ruleset.meta,
+        networks=len(ruleset.networks),
+        share=round(100 * len(ruleset.centres) / ruleset.meta.centres_total_estimate)
+        if ruleset.meta.centres_total_estimate else None,
         coordinated=len({c.filiere for c in ruleset.centres.values() if c.site_type == "crmr_coordonnateur"}),
         national=national_resources(ruleset), rejected=bool(request.args) and not filtered and any(request.args.values()),
     )
@@ -56,7 +61,8 @@ def filiere(filiere_id: str):
     item = ruleset.filieres.get(filiere_id)
     if item is None:
         abort(404)
-    sites = directory_for(ruleset).sites(item.id)
+    directory = directory_for(ruleset)
+    sites = directory.sites(item.id)
     pnds = sorted((p for p in ruleset.pnds.values() if item.id in p.filieres), key=lambda p: p.title.lower())
     keys = [k for k in ruleset.keys.values() if item.id in k.filieres]
     svg = francemap.render(ruleset, sites, title=f"Sites experts de la filière {item.acronym}")
@@ -64,7 +70,7 @@ def filiere(filiere_id: str):
     # must know when our list has none it could source.
     coordinating_known = any(c.site_type == "crmr_coordonnateur" for c in sites)
     return render_template("directory_filiere.html", f=item, sites=sites, pnds=pnds, keys=keys, map_svg=Markup(svg),
-                           coordinating_known=coordinating_known)
+                           coordinating_known=coordinating_known, networks=directory.by_network(item.id))
 
 
 @bp.get("/site/<centre_id>")
@@ -75,7 +81,8 @@ def site(centre_id: str):
         abort(404)
     dep = ruleset.departements.get(centre.departement)
     region = ruleset.regions.get(dep.region) if dep else None
-    return render_template("directory_site.html", c=centre, f=ruleset.filieres.get(centre.filiere), dep=dep,
+    return render_template("directory_site.html", c=centre, s=directory_for(ruleset).suggestion(centre),
+                           f=ruleset.filieres.get(centre.filiere), dep=dep,
                            region=region, platforms=regional_resources(ruleset, centre.departement))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
-from ..directory import directory_for
+from ..directory import ANY, directory_for
 from ..model import AGE_BANDS
 from ..orientation import NO_DEPARTEMENT, national_resources, regional_resources
 from ..search import Hit, check_query, index_for, search as run_search
@@ -79,8 +79,12 @@ def detail(pnds_id: str):
     dep_code = dep_raw if dep_raw in ruleset.departements else None
     age = age_raw if age_raw in AGE_BANDS else None
     directory = directory_for(ruleset)
-    filieres = [(f, directory.suggest(f.id, age_group=age, departement=dep_code))
-                for f in (ruleset.filieres[i] for i in pnds.filieres if i in ruleset.filieres)]
+    # The networks that declare this PNDS are proposed first; without one, any site of the filière.
+    covering = ruleset.networks_for_pnds.get(pnds.id, ())
+    filieres = []
+    for f in (ruleset.filieres[i] for i in pnds.filieres if i in ruleset.filieres):
+        own = tuple(n.id for n in covering if n.filiere == f.id)
+        filieres.append((f, directory.refer(f.id, own or ANY, age_group=age, departement=dep_code)))
     dep = ruleset.departements.get(dep_code or "")
     keys = [k for k in ruleset.keys.values() if any(pnds.id in o.pnds for o in k.outcomes)]
     orphanet = [(code, ruleset.orphanet_url(code)) for code in pnds.orpha]
@@ -89,7 +93,7 @@ def detail(pnds_id: str):
         departements=[choice_pair(c) for c in departement_choices(ruleset)], ages=AGE_BANDS,
         selected={"dep": dep_raw if dep_raw in ruleset.departements or dep_raw == NO_DEPARTEMENT else "",
                   "age": age or ""},
-        scope=(f"les plus proches de {dep.name} ({dep.code})" if dep else "liste nationale (département non indiqué)"),
+        scope=(f"les plus proches du département : {dep.name} ({dep.code})" if dep else "liste nationale (département non indiqué)"),
         age_label=AGE_BANDS.get(age or ""), regional=regional_resources(ruleset, dep_code),
         national=national_resources(ruleset), expert_centres_url=ruleset.url_patterns.orphanet_expert_centres,
     ), 400 if errors else 200
