@@ -112,15 +112,20 @@ def schema_command(output: Path | None, check_only: bool) -> None:
         sys.exit(1)
 
 
-@main.command("coverage", help="Couverture des règles : clés par filière, issues sans scénario, relectures dues.")
+@main.command("coverage", help="Couverture des règles : clés par filière, issues sans scénario, relectures dues, "
+                               "annuaire (réseaux, sites, contacts, départements loin d'un site adapté).")
 @RULES_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 def coverage_command(rules_dir: Path | None, as_json: bool) -> None:
-    from .coverage import compute, render_text
+    from .coverage import compute, directory_report, render_directory, render_text
 
     ruleset = _load_or_exit(_rules_dir(rules_dir))
     report = compute(ruleset)
-    click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if as_json else render_text(report))
+    reach = directory_report(ruleset)
+    if as_json:
+        click.echo(json.dumps({**report.as_dict(), "directory": reach.as_dict()}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(report) + "\n\n" + render_directory(reach, report.filiere_names))
     if not report.ok:
         sys.exit(1)
 

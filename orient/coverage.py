@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from .directory import directory_for
 from .ruleset import RuleSet
 
 REVIEW_WINDOW_DAYS = 60
@@ -118,6 +119,100 @@ def compute(ruleset: RuleSet, today: dt.date | None = None, window_days: int = R
         filiere_names={f.id: f.acronym for f in ruleset.filieres.values()},
         window_days=window_days,
     )
+
+
+@dataclass(frozen=True)
+class FiliereReach:
+    """How well the directory lets a GP reach one filière's expert sites."""
+
+    filiere: str
+    networks: int
+    sites: int
+    by_type: dict[str, int]
+    own_contact: int  # sites with a phone or a page of their own
+    reachable: int  # sites with any contact route (their own, their network's or the filière's)
+    # Départements where a referring outcome of this filière finds no fitting site within
+    # 200 km (or, overseas, none in the territory's basin).
+    far_departements: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DirectoryReport:
+    sites: int
+    networks: int
+    labelled_estimate: int | None
+    filieres: tuple[FiliereReach, ...]
+    # (key, outcome, age band) for which no site of a fitting network takes the patient.
+    no_fitting_site: tuple[tuple[str, str, str], ...]
+    networks_without_coordinator: tuple[str, ...]  # named by no outcome (orient check errors otherwise)
+
+    def as_dict(self) -> dict:
+        return {
+            "sites": self.sites, "networks": self.networks, "labelled_estimate": self.labelled_estimate,
+            "filieres": [{"filiere": f.filiere, "networks": f.networks, "sites": f.sites, "by_type": f.by_type,
+                          "own_contact": f.own_contact, "reachable": f.reachable,
+                          "far_departements": list(f.far_departements)} for f in self.filieres],
+            "no_fitting_site": [{"key": k, "outcome": o, "age_group": a} for k, o, a in self.no_fitting_site],
+            "networks_without_coordinator": list(self.networks_without_coordinator),
+        }
+
+
+def directory_report(ruleset: RuleSet) -> DirectoryReport:
+    """Per filière: networks, sites by type, contact routes, and where the nearest fitting site
+    is far; per referring outcome: the age bands for which no fitting site exists."""
+    directory = directory_for(ruleset)
+    referring = [(key, o) for key in sorted(ruleset.keys.values(), key=lambda k: k.id) for o in key.outcomes
+                 if o.filiere and o.action not in ("monitor", "emergency")]
+    far: dict[str, set[str]] = {f: set() for f in ruleset.filieres}
+    missing: list[tuple[str, str, str]] = []
+    for key, outcome in referring:
+        for band in key.ages:
+            if not directory.refer(outcome.filiere, outcome.networks or "any", site_types=outcome.centre_types,
+                                   age_group=band).fitting:
+                missing.append((key.id, outcome.id, band))
+        for dep in ruleset.departements:
+            if directory.refer(outcome.filiere, outcome.networks or "any", site_types=outcome.centre_types,
+                               departement=dep, limit=1, others_limit=0).far:
+                far[outcome.filiere].add(dep)
+    reach = []
+    for fid in ruleset.filieres:
+        sites = [c for c in ruleset.centres.values() if c.filiere == fid]
+        by_type: dict[str, int] = {}
+        for c in sites:
+            by_type[c.site_type] = by_type.get(c.site_type, 0) + 1
+        reach.append(FiliereReach(
+            fid, sum(1 for n in ruleset.networks.values() if n.filiere == fid), len(sites), by_type,
+            sum(1 for c in sites if any(r.whose == "site" for r in directory.routes[c.id])),
+            sum(1 for c in sites if directory.routes[c.id]),
+            tuple(sorted(far[fid], key=lambda d: (len(d) > 2, d)))))
+    coordinated = {c.network for c in ruleset.centres.values() if c.site_type == "crmr_coordonnateur"}
+    return DirectoryReport(len(ruleset.centres), len(ruleset.networks), ruleset.meta.centres_total_estimate,
+                           tuple(reach), tuple(missing),
+                           tuple(sorted(n for n in ruleset.networks if n not in coordinated)))
+
+
+def render_directory(report: DirectoryReport, names: dict[str, str]) -> str:
+    share = (f", soit environ {round(100 * report.sites / report.labelled_estimate)} % des quelque "
+             f"{report.labelled_estimate} sites labellisés") if report.labelled_estimate else ""
+    lines = [f"Annuaire : {report.sites} sites, {report.networks} réseaux{share}.",
+             "  filière      réseaux  sites  coord. constit. CCMR/CRC  non précisé  contact propre  joignables  "
+             "départements à plus de 200 km d'un site adapté"]
+    for f in report.filieres:
+        t = f.by_type
+        lines.append(f"  {names.get(f.filiere, f.filiere):<12} {f.networks:>7} {f.sites:>6} "
+                     f"{t.get('crmr_coordonnateur', 0):>7} {t.get('crmr_constitutif', 0):>8} "
+                     f"{t.get('ccmr', 0) + t.get('crc', 0):>9} {t.get('non_precise', 0):>12} {f.own_contact:>15} "
+                     f"{f.reachable:>11}  {len(f.far_departements)}"
+                     + (f" ({', '.join(f.far_departements)})" if f.far_departements else ""))
+    if report.no_fitting_site:
+        lines.append(f"Issues sans site adapté pour une tranche d'âge ({len(report.no_fitting_site)}) :")
+        lines.extend(f"  {k} → {o} ({a})" for k, o, a in report.no_fitting_site)
+    else:
+        lines.append("Chaque issue qui oriente a un site adapté pour chacune de ses tranches d'âge.")
+    if report.networks_without_coordinator:
+        lines.append("Réseaux sans site coordonnateur dans l'annuaire (aucune issue ne peut les nommer) : "
+                     + ", ".join(report.networks_without_coordinator))
+    return "\n".join(lines)
 
 
 def _plural(n: int, one: str, many: str) -> str:

@@ -21,7 +21,7 @@ import heapq
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Literal
+from typing import Iterable, Literal, NamedTuple
 
 from .model import CHILD_BANDS, Centre, Filiere, Network
 from .ruleset import RuleSet
@@ -108,6 +108,17 @@ class Referral:
         return self.fitting[0] if self.fitting else None
 
 
+class _Row(NamedTuple):
+    centre: Centre
+    departement: str
+    network: str
+    children: bool  # takes children (its own population, else its network's)
+    adults: bool
+    type_rank: int
+    region: str | None
+    basin: str | None  # overseas basin, None on the mainland
+
+
 class Directory:
     """An index of sites by filière, built once per RuleSet."""
 
@@ -130,6 +141,15 @@ class Directory:
         deps = list(ruleset.departements.values())
         self.km: dict[tuple[str, str], float] = {
             (a.code, b.code): distance_km(a.lat, a.lon, b.lat, b.lon) for a in deps for b in deps}
+        self._km_from: dict[str, dict[str, float]] = {
+            a.code: {b.code: self.km[(a.code, b.code)] for b in deps} for a in deps}
+        # What ranking reads of each site, computed once (a referral is on every result page).
+        regions = {d.code: d.region for d in deps}
+        self._rows: dict[str, list[_Row]] = {
+            filiere: [_Row(c, c.departement, c.network, self.fits_age(c, "enfant"), self.fits_age(c, "adulte"),
+                           TYPE_RANK[c.site_type], regions.get(c.departement), OVERSEAS_BASINS.get(c.departement))
+                      for c in centres]
+            for filiere, centres in self.by_filiere.items()}
 
     def fits_age(self, centre: Centre, age_group: str | None) -> bool:
         if age_group is None:
@@ -167,43 +187,55 @@ class Directory:
               age_group: str | None = None, departement: str | None = None, limit: int = 5,
               others_limit: int = 3) -> Referral:
         """The sites to propose for a patient, fitting networks first (see the module docstring)."""
-        wanted = None if networks == ANY or not networks else tuple(networks)
-        fit_networks = tuple(self.ruleset.networks[n] for n in wanted or () if n in self.ruleset.networks)
-        pool = [c for c in self.by_filiere.get(filiere, []) if self.fits_age(c, age_group)]
-        fitting_ids = None if wanted is None else set(wanted)
-        fitting = [c for c in pool if fitting_ids is None or c.network in fitting_ids]
-        others = [] if fitting_ids is None else [c for c in pool if c.network not in fitting_ids]
-        types = set(site_types)
+        wanted = None if networks == ANY or not networks else frozenset(networks)
+        fit_networks = tuple(self.ruleset.networks[n] for n in sorted(wanted or ()) if n in self.ruleset.networks)
+        types = frozenset(site_types)
+        child = age_group in CHILD_BANDS if age_group else None
         dep = self.ruleset.departements.get(departement or "")
-        overseas = bool(dep and dep.code in OVERSEAS_BASINS)
-        if dep is None:
-            def national(items: list[Centre], n: int, fits: bool) -> tuple[Suggestion, ...]:
-                ranked = sorted(items, key=lambda c: (_type_pref(c, types), TYPE_RANK[c.site_type], c.city, c.id))
-                return tuple(self.suggestion(c, None, False, fits) for c in ranked[:n])
+        here = dep.code if dep else None
+        basin = OVERSEAS_BASINS.get(here or "")
+        km = self._km_from.get(here or "", {})
+        region = dep.region if dep else None
+        # One pass over the filière's sites: a sort key per site that passes the age band, in the
+        # fitting or the other list. Keys: geography tier, wanted type, distance, type, id.
+        fitting: list[tuple[tuple, _Row]] = []
+        others: list[tuple[tuple, _Row]] = []
+        for row in self._rows.get(filiere, ()):
+            if child is not None and not (row.children if child else row.adults):
+                continue
+            pref = 0 if not types or row.centre.site_type in types or row.type_rank == 3 else 1
+            if here is None:
+                key: tuple = (pref, row.type_rank, row.centre.city, row.centre.id)
+            else:
+                tier = 0 if row.departement == here else (1 if basin and row.basin == basin else 2)
+                key = (tier, pref, km[row.departement], row.type_rank, row.centre.id)
+            (fitting if wanted is None or row.network in wanted else others).append((key, row))
+        if here is None:
+            def national(items: list[tuple[tuple, _Row]], n: int, fits: bool) -> tuple[Suggestion, ...]:
+                return tuple(self.suggestion(row.centre, None, False, fits) for _, row in heapq.nsmallest(n, items))
             return Referral(fit_networks, national(fitting, limit, True), national(others, others_limit, False),
                             not fitting, False, None)
-        here, basin, km = dep.code, OVERSEAS_BASINS.get(dep.code), self.km
 
-        def tier(c: Centre) -> int:
-            if c.departement == here:
-                return 0
-            return 1 if basin and OVERSEAS_BASINS.get(c.departement) == basin else 2
-
-        def ranked(items: list[Centre], n: int, fits: bool) -> tuple[Suggestion, ...]:
+        def ranked(items: list[tuple[tuple, _Row]], n: int, fits: bool) -> tuple[Suggestion, ...]:
             if basin is None:  # a mainland patient is not sent overseas while a mainland site fits
-                items = [c for c in items if c.departement not in OVERSEAS_BASINS] or items
+                items = [item for item in items if not item[1].basin] or items
             # A site in the patient's own département is never cut off by the limit.
-            n = max(n, sum(1 for c in items if c.departement == here))
-            best = heapq.nsmallest(n, items, key=lambda c: (
-                tier(c), _type_pref(c, types), km.get((here, c.departement), 0.0), TYPE_RANK[c.site_type], c.id))
-            return tuple(self.suggestion(c, km.get((here, c.departement), 0.0), c.departement == here, fits)
-                         for c in best)
+            n = max(n, sum(1 for key, _ in items if key[0] == 0))
+            best = heapq.nsmallest(n, items)
+            # Nor is the nearest site of the patient's region, when there is one: a reference
+            # centre farther away may rank first, but the regional door stays on the list.
+            if not any(row.region == region for _, row in best):
+                regional = [item for item in items if item[1].region == region]
+                if regional:
+                    best.append(min(regional, key=lambda item: item[0][2]))
+            return tuple(self.suggestion(row.centre, key[2], key[0] == 0, fits) for key, row in best)
 
         near = ranked(fitting, limit, True)
         nearest = min((s.distance_km for s in near if s.distance_km is not None), default=None)
-        in_basin = any(tier(s.centre) < 2 for s in near)
-        far = nearest is None or nearest > FAR_KM or (overseas and not in_basin)
-        return Referral(fit_networks, near, ranked(others, others_limit, False), far, overseas, nearest)
+        in_basin = any(s.same_departement or (basin and OVERSEAS_BASINS.get(s.centre.departement) == basin)
+                       for s in near)
+        far = nearest is None or nearest > FAR_KM or (basin is not None and not in_basin)
+        return Referral(fit_networks, near, ranked(others, others_limit, False), far, basin is not None, nearest)
 
     def suggest(self, filiere: str, *, site_types: Iterable[str] = (), age_group: str | None = None,
                 departement: str | None = None, limit: int = 5) -> list[Suggestion]:
@@ -215,11 +247,6 @@ class Directory:
                    fits: bool = True) -> Suggestion:
         return Suggestion(centre, self.ruleset.networks.get(centre.network), distance, same, fits,
                           self.routes[centre.id], self.population[centre.id])
-
-
-def _type_pref(centre: Centre, types: set[str]) -> int:
-    """0 for a site of the kind the outcome asks for (a site of unknown type might be one)."""
-    return 0 if not types or centre.site_type in types or centre.site_type == "non_precise" else 1
 
 
 def contact_routes(centre: Centre, network: Network | None, filiere: Filiere | None) -> tuple[Route, ...]:

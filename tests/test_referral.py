@@ -197,3 +197,64 @@ centres:
     assert o.addressee is not None and o.addressee.centre.id == "fil-b-paris"
     assert [s.centre.id for s in o.other_centres] == ["fil-b-lyon-autre"]
     assert not o.far or o.centres[0].distance_km > FAR_KM
+
+
+# --- the shipped directory ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_or_raise(Path(__file__).resolve().parent.parent / "rules")
+
+
+def _referring(rs):
+    return [(k, o) for k in rs.keys.values() for o in k.outcomes
+            if o.filiere and o.action not in ("monitor", "emergency")]
+
+
+def test_every_referring_outcome_of_the_shipped_rules_resolves_to_a_fitting_site(shipped):
+    directory = Directory(shipped)
+    missing = [(k.id, o.id) for k, o in _referring(shipped)
+               if not directory.refer(o.filiere, o.networks or "any", site_types=o.centre_types).fitting]
+    assert missing == []
+
+
+def test_a_fitting_site_in_the_patients_region_is_always_proposed(shipped):
+    """Whatever the ranking puts first, a fitting site of the patient's region is on the list when
+    the directory has one (the exceptions, outcomes with no fitting site for an age band, are
+    listed by ``orient coverage``)."""
+    directory = Directory(shipped)
+    deps = shipped.departements
+    failures = []
+    for key, outcome in _referring(shipped):
+        for code, dep in deps.items():
+            referral = directory.refer(outcome.filiere, outcome.networks or "any", site_types=outcome.centre_types,
+                                       departement=code)
+            everyone = directory.refer(outcome.filiere, outcome.networks or "any", limit=10_000).fitting
+            if any(deps[s.centre.departement].region == dep.region for s in everyone):
+                if not any(deps[s.centre.departement].region == dep.region for s in referral.fitting):
+                    failures.append((key.id, outcome.id, code))
+    assert failures == []
+
+
+def test_every_shipped_site_can_be_reached(shipped):
+    directory = Directory(shipped)
+    unreachable = [c.id for c in shipped.centres.values() if not directory.routes[c.id]]
+    assert unreachable == []
+    # ... and every route is a phone number or a web address.
+    assert all(r.phone or (r.url or "").startswith("https://") or (r.url or "").startswith("http://")
+               for routes in directory.routes.values() for r in routes)
+
+
+def test_every_network_named_by_an_outcome_has_its_coordinating_site(shipped):
+    coordinated = {c.network for c in shipped.centres.values() if c.site_type == "crmr_coordonnateur"}
+    named = {n for _, o in _referring(shipped) if o.networks != "any" for n in o.networks}
+    assert named and named <= coordinated
+
+
+def test_no_site_or_network_is_sourced_from_a_document_mirror(shipped):
+    from orient.model import mirror_host
+
+    links = [(c.id, u) for c in shipped.centres.values() for u in (c.source, c.web, c.contact_url) if u]
+    links += [(n.id, u) for n in shipped.networks.values() for u in (n.source, n.web, n.contact_url) if u]
+    assert [(i, u) for i, u in links if mirror_host(u)] == []
