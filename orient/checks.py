@@ -203,9 +203,6 @@ def _unique(diags: list[Diagnostic], items: Iterable[tuple[str, SourceMap, tuple
     return set(seen)
 
 
-MIRROR_SEVERITY = "avertissement"  # TEMPORARY while the directory is re-sourced (#17): becomes "erreur"
-
-
 def _mirrors(diags: list[Diagnostic], smap: SourceMap, base: tuple, item, fields: tuple[str, ...]) -> None:
     """A site or a network is shown to GPs and DAC coordinators with its links: never through a
     document-sharing mirror, which is not the publisher and may serve anything tomorrow."""
@@ -214,7 +211,7 @@ def _mirrors(diags: list[Diagnostic], smap: SourceMap, base: tuple, item, fields
         host = mirror_host(url) if url else None
         if host:
             diags.append(smap.diag(base + (name,), "SOURCE_MIROIR", f"« {host} » copie des documents sans en être l'éditeur : citez la page de "
-                                   "l'hôpital, du centre, de la filière ou le Bulletin officiel", severity=MIRROR_SEVERITY))
+                                   "l'hôpital, du centre, de la filière ou le Bulletin officiel"))
 
 
 def _outcome_networks(diags: list[Diagnostic], smap: SourceMap, base: tuple, outcome: Outcome,

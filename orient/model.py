@@ -520,13 +520,18 @@ class CentreFile(Frozen):
 # through them is not a source a physician can sign (the page may change or vanish).
 MIRROR_HOSTS = ("scribd.com", "pdfslide", "studylib", "vdocuments", "fdocuments", "readkong", "pdfprof", "doczz",
                 "coek.info", "123dok", "slideplayer", "dokumen.tips", "docplayer", "documents.pub", "yumpu",
-                "calameo", "fr.slideshare", "pdf4pro", "silo.tips", "zdocs", "dochub", "kipdf", "docslib")
+                "calameo", "fr.slideshare", "pdf4pro", "silo.tips", "zdocs", "dochub", "kipdf", "docslib",
+                # SEO proxies that serve someone else's page under their own name
+                "prideseotools", "onehourindexing", "webcache.googleusercontent")
 
 
 def mirror_host(url: str) -> str | None:
-    """The mirror a URL goes through, if any."""
-    host = (urlsplit(url).hostname or "").lower()
-    return next((host for marker in MIRROR_HOSTS if marker in host), None)
+    """The mirror or proxy a URL goes through, if any: its host, or a mirror carried in its path or
+    query (a proxy serving a scribd copy)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    rest = f"{parts.path}?{parts.query}".lower()
+    return next((host for marker in MIRROR_HOSTS if marker in host or marker in rest), None)
 
 
 class Pnds(Frozen):
