@@ -25,13 +25,14 @@ from .ruleset import RuleSet
 from .search import normalise_text
 from .territory import departement_from_postcode
 
-COLUMNS = ("id", "filiere", "network", "site_type", "hospital", "city", "departement", "postcode",
-           "population", "phone", "web", "source", "seen_year")
+COLUMNS = ("id", "filiere", "network", "site_type", "hospital", "service", "city", "departement", "postcode",
+           "population", "phone", "web", "contact_url", "source", "seen_year")
 REQUIRED = ("filiere", "network", "site_type", "city", "source")
 HEADER = "# yaml-language-server: $schema=../../schema/centres.schema.json\n"
 _FIELD_FR = {"filiere": "filière", "network": "réseau", "site_type": "type de site", "city": "ville",
              "departement": "département", "source": "source", "population": "population", "web": "site web",
-             "seen_year": "année", "id": "identifiant", "phone": "téléphone", "hospital": "établissement"}
+             "seen_year": "année", "id": "identifiant", "phone": "téléphone", "hospital": "établissement",
+             "service": "service", "contact_url": "page de contact"}
 
 
 @dataclass

@@ -54,4 +54,4 @@ def accessibility():
 def about():
     ruleset = _ruleset()
     return render_template("about.html", meta=ruleset.meta, centres=len(ruleset.centres),
-                           keys=len(ruleset.keys), pnds=len(ruleset.pnds))
+                           networks=len(ruleset.networks), keys=len(ruleset.keys), pnds=len(ruleset.pnds))
