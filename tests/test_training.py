@@ -7,39 +7,30 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orient.model import AGE_QUESTION, URGENCY_LABELS
-from orient.web import create_app
-
-ROOT = Path(__file__).resolve().parent.parent
-RULES = ROOT / "rules"
 
 
 @pytest.fixture(scope="module")
-def app() -> Flask:
-    return create_app({"SECRET_KEY": "test", "TESTING": True, "RULES_DIR": str(RULES)})
+def app_rules(rules_dir):
+    """The case library is the shipped scenarios and the decision maps the shipped keys: the
+    trainer is tested on rules/ (the conftest ``app``/``client`` serve it here)."""
+    return rules_dir
 
 
-@pytest.fixture()
-def client(app):
-    return app.test_client()
+@pytest.fixture(scope="module")
+def app(csrf_app):
+    return csrf_app  # CSRF on, as in production: the trainer only reads (GET) and must not need it
 
 
 @pytest.fixture(scope="module")
 def rules(app):
     return app.extensions["orient"]
-
-
-def text(response) -> str:
-    plain = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
-    return html.unescape(plain)
 
 
 def hrefs(response) -> list[str]:
@@ -61,7 +52,7 @@ def all_cases(rules):
     return sorted(cases, key=lambda c: c[0])
 
 
-def total_steps(client, scenario_id: str) -> int:
+def total_steps(client, scenario_id: str, text) -> int:  # text: the conftest fixture
     match = re.search(r"Étape 1 sur (\d+)", text(client.get(f"/formation/cas/{scenario_id}")))
     assert match, scenario_id
     return int(match.group(1))
@@ -74,7 +65,7 @@ def test_nav_links_to_the_library(client):
     assert "/formation/" in hrefs(client.get("/"))
 
 
-def test_library_lists_every_case_with_key_and_expected_outcome(client, rules):
+def test_library_lists_every_case_with_key_and_expected_outcome(client, rules, text):
     response = client.get("/formation/")
     assert response.status_code == 200
     body = text(response)
@@ -110,7 +101,7 @@ def test_library_filter_by_urgency(client, rules):
     assert '<option value="urgence" selected>' in response.get_data(as_text=True)
 
 
-def test_library_filter_by_filiere_and_urgency(client, rules):
+def test_library_filter_by_filiere_and_urgency(client, rules, text):
     response = client.get("/formation/?filiere=fai2r&urgence=rapide")
     links = set(hrefs(response))
     expected = {s.id for k, s in all_cases(rules)
@@ -124,7 +115,7 @@ def test_library_filter_by_filiere_and_urgency(client, rules):
     assert "Afficher tous les cas" in text(response)
 
 
-def test_library_ignores_unknown_filter_values(client, rules):
+def test_library_ignores_unknown_filter_values(client, rules, text):
     response = client.get("/formation/?filiere=<script>&urgence=demain")
     assert response.status_code == 200
     total = len(all_cases(rules))
@@ -137,7 +128,7 @@ def test_library_ignores_unknown_filter_values(client, rules):
 CASE = "raynaud-doigts-boudines"  # age, necrose, crise-renale, signes-associes -> connectivite
 
 
-def test_first_step_shows_the_presentation_and_the_age_question(client, rules):
+def test_first_step_shows_the_presentation_and_the_age_question(client, rules, text):
     scenario = next(s for s in rules.scenarios["raynaud"] if s.id == CASE)
     response = client.get(f"/formation/cas/{CASE}")
     assert response.status_code == 200
@@ -152,7 +143,7 @@ def test_first_step_shows_the_presentation_and_the_age_question(client, rules):
     assert "Étape précédente" not in body
 
 
-def test_each_step_shows_the_answers_so_far_and_the_next_question(client, rules):
+def test_each_step_shows_the_answers_so_far_and_the_next_question(client, rules, text):
     key = rules.keys["raynaud"]
     body = text(client.get(f"/formation/cas/{CASE}?etape=3"))
     asked = body.split("Questions déjà posées", 1)[1].split("Question en cours", 1)[0]
@@ -166,7 +157,7 @@ def test_each_step_shows_the_answers_so_far_and_the_next_question(client, rules)
     assert f"/formation/cas/{CASE}" in links  # Recommencer
 
 
-def test_last_step_shows_the_orientation_from_the_engine(client, rules):
+def test_last_step_shows_the_orientation_from_the_engine(client, rules, text):
     response = client.get(f"/formation/cas/{CASE}?etape=5")
     body = text(response)
     outcome = rules.keys["raynaud"].outcome("connectivite-probable")
@@ -178,13 +169,13 @@ def test_last_step_shows_the_orientation_from_the_engine(client, rules):
 
 
 @pytest.mark.parametrize("etape, shown", [("0", 1), ("-3", 1), ("99", 5), ("abc", 1), ("2.5", 1)])
-def test_out_of_range_steps_are_clamped(client, etape, shown):
+def test_out_of_range_steps_are_clamped(client, etape, shown, text):
     response = client.get(f"/formation/cas/{CASE}?etape={etape}")
     assert response.status_code == 200
     assert f"Étape {shown} sur 5" in text(response)
 
 
-def test_unknown_case_is_a_404(client):
+def test_unknown_case_is_a_404(client, text):
     response = client.get("/formation/cas/pas-un-cas")
     assert response.status_code == 404
     assert "Page introuvable" in text(response)
@@ -197,7 +188,7 @@ def test_presenter_writes_nothing(client):
         assert "Set-Cookie" not in response.headers, url
 
 
-def test_pourquoi_toggle_is_a_link_that_keeps_the_step(client):
+def test_pourquoi_toggle_is_a_link_that_keeps_the_step(client, text):
     hidden = client.get(f"/formation/cas/{CASE}?etape=3")
     assert "Révéler le pourquoi" in text(hidden) and "Le pourquoi" not in text(hidden)
     assert f"/formation/cas/{CASE}?etape=3&pourquoi=1" in hrefs(hidden)
@@ -215,7 +206,7 @@ def test_pourquoi_toggle_is_a_link_that_keeps_the_step(client):
     assert "sert à trancher : Suspicion de crise rénale sclérodermique" in why
 
 
-def test_pourquoi_on_the_last_step_uses_the_engine_explanation(client, rules):
+def test_pourquoi_on_the_last_step_uses_the_engine_explanation(client, rules, text):
     body = text(client.get(f"/formation/cas/{CASE}?etape=5&pourquoi=1"))
     why = body.split("Le pourquoi", 1)[1]
     key = rules.keys["raynaud"]
@@ -227,10 +218,10 @@ def test_pourquoi_on_the_last_step_uses_the_engine_explanation(client, rules):
     assert key.outcome("crise-renale-sclerodermique").title in why
 
 
-def test_every_case_walks_to_its_expected_outcome_and_replays(client, rules):
+def test_every_case_walks_to_its_expected_outcome_and_replays(client, rules, text):
     for key_id, scenario in all_cases(rules):
         key = rules.keys[key_id]
-        total = total_steps(client, scenario.id)
+        total = total_steps(client, scenario.id, text)
         last = client.get(f"/formation/cas/{scenario.id}?etape={total}&pourquoi=1")
         assert last.status_code == 200, scenario.id
         body = text(last)
@@ -257,7 +248,7 @@ def test_case_page_links_its_readable_replay_url(client):
     quote("age_group:adulte;necrose:non;crise-renale:non;signes-associes:doigts-boudines+dyspnee", safe=""),
     "age_group:adulte;necrose:non;crise-renale:non;signes-associes:doigts-boudines%20dyspnee;",
 ])
-def test_valid_replay_shows_the_path_and_the_orientation(client, rules, encoded):
+def test_valid_replay_shows_the_path_and_the_orientation(client, rules, encoded, text):
     response = client.get(REPLAY + encoded)
     assert response.status_code == 200
     body = text(response)
@@ -269,7 +260,7 @@ def test_valid_replay_shows_the_path_and_the_orientation(client, rules, encoded)
     assert "Pourquoi cette orientation" in body
 
 
-def test_unfinished_replay_shows_the_next_question(client, rules):
+def test_unfinished_replay_shows_the_next_question(client, rules, text):
     body = text(client.get(REPLAY + "age_group:adulte;necrose:non"))
     assert "Prochaine question : " + rules.keys["raynaud"].question("crise-renale").text in body
     assert "Orientation proposée" not in body
@@ -277,7 +268,7 @@ def test_unfinished_replay_shows_the_next_question(client, rules):
     assert "Aucune réponse" in empty and "Prochaine question : " + AGE_QUESTION.text in empty
 
 
-def test_an_early_emergency_needs_no_more_answers(client, rules):
+def test_an_early_emergency_needs_no_more_answers(client, rules, text):
     body = text(client.get(REPLAY + "age_group:adulte;necrose:oui"))
     assert rules.keys["raynaud"].outcome("ischemie-digitale").title in body
 
@@ -297,7 +288,7 @@ def test_an_early_emergency_needs_no_more_answers(client, rules):
     ("necrose:<script>alert(1)</script>", "mal formé"),
     ("necrose:non;" * 400, "trop long"),
 ])
-def test_tampered_replay_is_a_french_400(client, encoded, message):
+def test_tampered_replay_is_a_french_400(client, encoded, message, text):
     response = client.get(REPLAY + encoded)
     assert response.status_code == 400
     body = text(response)
@@ -365,12 +356,12 @@ scenarios:
 
 
 @pytest.fixture()
-def number_client(make_rules):
+def number_client(make_rules, make_app):
     rules_dir = make_rules({"keys/nombre.yaml": NUMBER_KEY, "scenarios/nombre.yaml": NUMBER_SCENARIOS})
-    return create_app({"SECRET_KEY": "test", "TESTING": True, "RULES_DIR": str(rules_dir)}).test_client()
+    return make_app(rules_dir).test_client()
 
 
-def test_numbers_are_accepted_only_for_number_questions_within_bounds(number_client):
+def test_numbers_are_accepted_only_for_number_questions_within_bounds(number_client, text):
     ok = number_client.get("/formation/parcours/nombre?r=age_group:nourrisson;age-mois:10")
     assert ok.status_code == 200 and "Moins de deux ans" in text(ok) and "10 mois" in text(ok)
     assert number_client.get("/formation/parcours/nombre?r=age-mois:60").status_code == 200
@@ -389,7 +380,7 @@ def test_numbers_are_accepted_only_for_number_questions_within_bounds(number_cli
 # --- decision map --------------------------------------------------------------------------------------
 
 
-def test_map_page_embeds_an_accessible_svg_and_its_text_version(client, rules):
+def test_map_page_embeds_an_accessible_svg_and_its_text_version(client, rules, text):
     response = client.get("/formation/cle/raynaud/carte")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
