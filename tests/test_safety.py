@@ -7,15 +7,12 @@ web tests run on the tiny fixture rule set, so they do not depend on clinical co
 
 from __future__ import annotations
 
-import html
-import re
 
 import pytest
 
 from orient import engine
 from orient.model import AGE_QUESTION_ID, UNKNOWN
 from orient.orientation import compose
-from orient.web import create_app
 
 LAYER = """\
 authored_by: Équipe de test
@@ -153,25 +150,16 @@ def test_shared_red_flag_scenarios_run_on_every_key_of_their_band(ruleset):
 
 
 @pytest.fixture
-def app(make_rules):
-    rules = make_rules({"alertes-age.yaml": LAYER})
-    return create_app({"SECRET_KEY": "test", "TESTING": True, "WTF_CSRF_ENABLED": False, "RULES_DIR": str(rules)})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def text(response) -> str:
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+def app(make_rules, make_app):
+    """The conftest ``client`` serves this app: the tiny rules with the age alert layer."""
+    return make_app(make_rules({"alertes-age.yaml": LAYER}), WTF_CSRF_ENABLED=False)
 
 
 def post(client, question: str, value, key: str = "mini"):
     return client.post(f"/cle/{key}/q/{question}", data={"answer": value})
 
 
-def test_unknown_red_flag_shows_the_check_block_on_result_print_and_letter(client):
+def test_unknown_red_flag_shows_the_check_block_on_result_print_and_letter(client, text):
     post(client, "age_group", "adulte")
     post(client, "alerte", "nsp")
     post(client, "signes", ["aucun"])
@@ -186,7 +174,7 @@ def test_unknown_red_flag_shows_the_check_block_on_result_print_and_letter(clien
     assert "aucune conclusion rassurante à ce stade" in printed
 
 
-def test_a_known_no_lets_the_default_reassure(client):
+def test_a_known_no_lets_the_default_reassure(client, text):
     post(client, "age_group", "adulte")
     post(client, "alerte", "non")
     post(client, "signes", ["aucun"])
@@ -195,7 +183,7 @@ def test_a_known_no_lets_the_default_reassure(client):
     assert "Surveillance" in result
 
 
-def test_an_emergency_shows_its_route_and_no_centre_list(client):
+def test_an_emergency_shows_its_route_and_no_centre_list(client, text):
     post(client, "age_group", "adulte")
     post(client, "alerte", "oui")
     client.post("/cle/mini/departement", data={"answer": "75"})
@@ -205,7 +193,7 @@ def test_an_emergency_shows_its_route_and_no_centre_list(client):
     assert "Ensuite, une fois l'urgence prise en charge" in result
 
 
-def test_a_blank_multiple_choice_page_is_not_none(client):
+def test_a_blank_multiple_choice_page_is_not_none(client, text):
     post(client, "age_group", "adulte")
     post(client, "alerte", "non")
     response = client.post("/cle/mini/q/signes", data={})
@@ -216,7 +204,7 @@ def test_a_blank_multiple_choice_page_is_not_none(client):
     assert "Aucun de ces signes" in page and "Je ne sais pas, ou pas recherché" in page
 
 
-def test_unticked_signs_beside_je_ne_sais_pas_stay_open(client):
+def test_unticked_signs_beside_je_ne_sais_pas_stay_open(client, text):
     post(client, "age_group", "adulte")
     post(client, "alerte", "non")
     assert post(client, "signes", ["signe-b", "nsp"]).status_code == 303
@@ -225,7 +213,7 @@ def test_unticked_signs_beside_je_ne_sais_pas_stay_open(client):
     assert "Pistes non écartées faute de réponse" in result and "Signe A" in result
 
 
-def test_the_age_layer_is_asked_first_for_its_band_only(client):
+def test_the_age_layer_is_asked_first_for_its_band_only(client, text):
     assert post(client, "age_group", "enfant").headers["Location"] == "/cle/mini/q/alertes-enfant"
     assert post(client, "alertes-enfant", ["regression"]).headers["Location"] == "/cle/mini/orientation"
     result = text(client.get("/cle/mini/orientation"))

@@ -3,12 +3,8 @@
 
 from __future__ import annotations
 
-import html
-import re
-from pathlib import Path
 
 import pytest
-from flask import Flask
 
 from orient.search import (
     MAX_QUERY_LENGTH,
@@ -20,9 +16,7 @@ from orient.search import (
     phonetic,
     search,
 )
-from orient.web import create_app
 
-ROOT = Path(__file__).resolve().parent.parent
 
 # What a GP may type -> the filière expected among the first three hits. Built from the
 # shipped rules/pnds.yaml (titles, synonyms) and the eponyms the keys cite.
@@ -228,21 +222,18 @@ def test_empty_query_is_an_invitation_not_an_error():
 
 
 @pytest.fixture(scope="module")
-def app() -> Flask:
-    return create_app({"SECRET_KEY": "test", "TESTING": True, "RULES_DIR": str(ROOT / "rules")})
+def app_rules(rules_dir):
+    """The /maladies pages are tested on the shipped rules/: they search the shipped PNDS
+    names (the conftest ``app``/``client`` serve them here, CSRF on as in production)."""
+    return rules_dir
 
 
-@pytest.fixture()
-def client(app):
-    return app.test_client()
+@pytest.fixture(scope="module")
+def app(csrf_app):
+    return csrf_app
 
 
-def text(response) -> str:
-    plain = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
-    return html.unescape(plain)
-
-
-def test_search_page_invites_when_empty(client):
+def test_search_page_invites_when_empty(client, text):
     response = client.get("/maladies")
     assert response.status_code == 200
     body = text(response)
@@ -258,7 +249,7 @@ def test_nav_and_home_door_link_to_the_search(client):
     assert 'href="/maladies"' in home and 'action="/maladies"' in home
 
 
-def test_search_results_show_the_filiere(client):
+def test_search_results_show_the_filiere(client, text):
     response = client.get("/maladies?q=marphan")
     assert response.status_code == 200
     body = text(response)
@@ -267,14 +258,14 @@ def test_search_results_show_the_filiere(client):
     assert 'href="/maladies/marfan"' in response.get_data(as_text=True)
 
 
-def test_a_name_without_pnds_leads_to_its_key(client):
+def test_a_name_without_pnds_leads_to_its_key(client, text):
     response = client.get("/maladies?q=maladie+de+steinert")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "Maladie de Steinert" in text(response)
     assert 'href="/cle/faiblesse-musculaire-cpk"' in page and "FILNEMUS" in page
 
 
-def test_no_result_is_said_in_french(client):
+def test_no_result_is_said_in_french(client, text):
     response = client.get("/maladies?q=zzzzqqqq")
     assert response.status_code == 200
     assert "Aucun résultat pour « zzzzqqqq »" in text(response)
@@ -285,7 +276,7 @@ def test_no_result_is_said_in_french(client):
     ("%00", "caractères non pris en charge"), ("\x00", "caractères non pris en charge"),
     ("🧬", "caractères non pris en charge"), ("...", "au moins deux lettres"), ("!!!", "caractères non pris en charge"),
 ])
-def test_bad_queries_get_a_clear_message_and_400(client, query, message):
+def test_bad_queries_get_a_clear_message_and_400(client, query, message, text):
     response = client.get("/maladies", query_string={"q": query})
     assert response.status_code == 400
     body = text(response)
@@ -298,7 +289,7 @@ def test_raw_percent_encoded_nul_is_handled(client):
     assert client.get("/maladies?q=%ff%fe").status_code in (200, 400)
 
 
-def test_detail_page_with_departement_and_age(client, ruleset):
+def test_detail_page_with_departement_and_age(client, ruleset, text):
     response = client.get("/maladies/marfan?dep=13&age=adulte")
     assert response.status_code == 200
     body = text(response)
@@ -317,7 +308,7 @@ def test_detail_page_with_departement_and_age(client, ruleset):
     assert 'href="/cle/grande-taille-hyperlaxite-aorte"' in page
 
 
-def test_detail_page_ranks_centres_nearest_first(client, ruleset):
+def test_detail_page_ranks_centres_nearest_first(client, ruleset, text):
     from orient.directory import directory_for
 
     response = client.get("/maladies/drepanocytose?dep=13&age=adulte")
@@ -328,19 +319,19 @@ def test_detail_page_ranks_centres_nearest_first(client, ruleset):
     assert expected[0].centre.city in body
 
 
-def test_detail_page_without_departement_is_national(client):
+def test_detail_page_without_departement_is_national(client, text):
     response = client.get("/maladies/rendu-osler?dep=nsp")
     assert response.status_code == 200
     assert "liste nationale (département non indiqué)" in text(response)
 
 
-def test_detail_page_with_several_filieres(client):
+def test_detail_page_with_several_filieres(client, text):
     body = text(client.get("/maladies/takayasu"))
     assert "Filière de santé maladies rares : FAI²R" in body and "Filière de santé maladies rares : FAVA-Multi" in body
 
 
 @pytest.mark.parametrize("args", ["dep=99", "age=vieux", "dep=%3Cscript%3E&age=adulte"])
-def test_detail_page_with_tampered_filters_is_400_in_french(client, args):
+def test_detail_page_with_tampered_filters_is_400_in_french(client, args, text):
     response = client.get(f"/maladies/marfan?{args}")
     assert response.status_code == 400
     body = text(response)
@@ -348,7 +339,7 @@ def test_detail_page_with_tampered_filters_is_400_in_french(client, args):
     assert "Syndrome de Marfan" in body
 
 
-def test_unknown_disease_is_a_french_404(client):
+def test_unknown_disease_is_a_french_404(client, text):
     response = client.get("/maladies/pas-une-maladie")
     assert response.status_code == 404
     body = text(response)
