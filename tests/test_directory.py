@@ -15,21 +15,14 @@ from orient.directory import Directory, directory_for, distance_km
 from orient.importer import ImportReport, import_centres, parse_rows
 from orient.ruleset import load, load_or_raise
 from orient.territory import departement_from_postcode
-from orient.web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
-RULES = ROOT / "rules"
 
 
 @pytest.fixture(scope="module")
-def rules():
-    return load_or_raise(RULES)
-
-
-@pytest.fixture(scope="module")
-def client():
-    app = create_app({"SECRET_KEY": "test", "TESTING": True, "RULES_DIR": str(RULES)})
-    return app.test_client()
+def rules(ruleset):
+    """The shipped rules/ (conftest ``ruleset``), for the tests about the shipped directory."""
+    return ruleset
 
 
 # --- proximity ------------------------------------------------------------------------------------
@@ -200,19 +193,18 @@ def test_semicolon_csv_is_accepted(fixture_rules):
     assert len(rows) == 2, report.rejected
 
 
-# --- pages ----------------------------------------------------------------------------------------
+# --- pages, on the small fixture rules (conftest ``client``) ------------------------------------------
 
 
-def test_directory_home_states_coverage_honestly(client, rules):
+@pytest.fixture(scope="module")
+def web_rules(app):
+    return app.extensions["orient"]
+
+
+def test_directory_home_states_coverage_honestly(client, web_rules):
     body = client.get("/annuaire/").get_data(as_text=True)
-    assert f"{len(rules.centres)} sites" in body and "2300" in body
+    assert f"{len(web_rules.centres)} sites" in body
     assert "Maladies Rares Info Services" in body
-
-
-def test_directory_filters_without_javascript(client):
-    body = client.get("/annuaire/?filiere=oscar&type=crmr_coordonnateur").get_data(as_text=True)
-    assert "Hôpital Necker-Enfants malades" in body
-    assert "site trouvé" in body or "sites trouvés" in body
 
 
 def test_directory_bad_filter_is_ignored_with_a_message(client):
@@ -221,12 +213,8 @@ def test_directory_bad_filter_is_ignored_with_a_message(client):
     assert "<script>" not in response.get_data(as_text=True)
 
 
-def test_filiere_page_has_map_sites_and_pnds(client):
-    body = client.get("/annuaire/filiere/oscar").get_data(as_text=True)
-    assert "<svg" in body and "Ostéogenèse imparfaite" in body and "Liste des sites" in body
-
-
-def test_filiere_page_says_when_no_coordinating_site_is_sourced(client, rules):
+def test_filiere_page_says_when_no_coordinating_site_is_sourced(client, web_rules):
+    rules = web_rules
     without = {c.filiere for c in rules.centres.values()}
     without -= {c.filiere for c in rules.centres.values() if c.site_type == "crmr_coordonnateur"}
     for filiere_id in rules.filieres:
@@ -236,15 +224,56 @@ def test_filiere_page_says_when_no_coordinating_site_is_sourced(client, rules):
     assert f"un site coordonnateur vérifié pour {len(rules.filieres) - len(without)} filières sur {len(rules.filieres)}" in index
 
 
-def test_site_page_and_404(client, rules):
-    centre = next(iter(rules.centres.values()))
+def test_site_page_and_404(client, web_rules):
+    centre = next(iter(web_rules.centres.values()))
     assert client.get(f"/annuaire/site/{centre.id}").status_code == 200
     assert client.get("/annuaire/site/inconnu").status_code == 404
     assert client.get("/annuaire/filiere/inconnue").status_code == 404
 
 
-def test_platforms_page_lists_every_region(client, rules):
+def test_platforms_page_lists_every_region(client, web_rules):
     body = html.unescape(client.get("/annuaire/plateformes").get_data(as_text=True))
+    for region in web_rules.regions.values():
+        assert region.name in body
+
+
+# --- pages: the shipped directory (rules/) -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped_client(make_app, rules_dir):
+    return make_app(rules_dir).test_client()
+
+
+def test_shipped_directory_home_states_the_estimated_total(shipped_client, rules):
+    body = shipped_client.get("/annuaire/").get_data(as_text=True)
+    assert f"{len(rules.centres)} sites" in body and "2300" in body  # meta.yaml: centres_total_estimate
+
+
+def test_shipped_filiere_pages_say_when_no_coordinating_site_is_sourced(shipped_client, rules):
+    # The fixture rules have a coordinating site in each filière: the "none" branch is checked here.
+    without = {c.filiere for c in rules.centres.values()}
+    without -= {c.filiere for c in rules.centres.values() if c.site_type == "crmr_coordonnateur"}
+    for filiere_id in rules.filieres:
+        body = html.unescape(shipped_client.get(f"/annuaire/filiere/{filiere_id}").get_data(as_text=True))
+        assert ("Aucun site coordonnateur" in body) == (filiere_id in without), filiere_id
+    index = html.unescape(shipped_client.get("/annuaire/").get_data(as_text=True))
+    assert f"un site coordonnateur vérifié pour {len(rules.filieres) - len(without)} filières sur {len(rules.filieres)}" in index
+
+
+def test_shipped_directory_filters_without_javascript(shipped_client):
+    body = shipped_client.get("/annuaire/?filiere=oscar&type=crmr_coordonnateur").get_data(as_text=True)
+    assert "Hôpital Necker-Enfants malades" in body
+    assert "site trouvé" in body or "sites trouvés" in body
+
+
+def test_shipped_filiere_page_has_map_sites_and_pnds(shipped_client):
+    body = shipped_client.get("/annuaire/filiere/oscar").get_data(as_text=True)
+    assert "<svg" in body and "Ostéogenèse imparfaite" in body and "Liste des sites" in body
+
+
+def test_shipped_platforms_page_lists_every_region(shipped_client, rules):
+    body = html.unescape(shipped_client.get("/annuaire/plateformes").get_data(as_text=True))
     for region in rules.regions.values():
         assert region.name in body
 
@@ -257,8 +286,8 @@ def test_a_patient_in_normandy_is_pointed_to_the_normandy_platform(rules):
     assert regional_resources(rules, "31") == ()  # Occitanie: none sourced yet, MRIS is shown instead
 
 
-def test_map_svg_is_valid_xml_and_marks_the_patient(client):
-    response = client.get("/annuaire/carte.svg?filiere=respifil&departement=972")
+def test_map_svg_is_valid_xml_and_marks_the_patient(shipped_client):
+    response = shipped_client.get("/annuaire/carte.svg?filiere=respifil&departement=972")
     assert response.mimetype == "image/svg+xml"
     root = ET.fromstring(response.data)
     assert root.tag.endswith("svg")
