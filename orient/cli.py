@@ -197,6 +197,7 @@ def export_fhir_command(key_id: str, output: Path | None, reponse: str | None, b
     import os
 
     from . import engine, fhir
+    from .consultation import Consultation
     from .model import AGE_BANDS, AGE_QUESTION_ID
     from .orientation import NO_DEPARTEMENT
 
@@ -232,15 +233,14 @@ def export_fhir_command(key_id: str, output: Path | None, reponse: str | None, b
             for problem in problems:
                 click.echo(problem, err=True)
             sys.exit(1)
-        state = engine.walk(key, {**answers, AGE_QUESTION_ID: age})
-        if not state.finished:
-            nxt = state.next_question.id if state.next_question else "?"
+        consultation = Consultation(key, answers, age, departement)
+        if not consultation.decided:
+            nxt = consultation.next_question.id if consultation.next_question else "?"
             click.echo(f"Parcours inachevé : la question « {nxt} » attend une réponse.", err=True)
             sys.exit(1)
-        for qid in state.dropped:
-            if qid != AGE_QUESTION_ID:
-                click.echo(f"réponse hors parcours ignorée : {qid}", err=True)
-        resource = fhir.questionnaire_response(state, ruleset, age_group=age, departement=departement, base=base)
+        for qid in consultation.dropped:
+            click.echo(f"réponse hors parcours ignorée : {qid}", err=True)
+        resource = fhir.questionnaire_response(consultation, ruleset, base=base)
     text = json.dumps(resource, ensure_ascii=False, indent=2) + "\n"
     if output is None:
         click.echo(text, nl=False)

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Union
 
 from .model import (
-    AGE_QUESTION,
     AGE_QUESTION_ID,
     NONE_OF_THESE,
     UNKNOWN,
@@ -166,7 +165,7 @@ class CompiledKey:
 
     def __init__(self, key: Key):
         self.key = key
-        self.questions: tuple[Question, ...] = (AGE_QUESTION, *key.questions)
+        self.questions: tuple[Question, ...] = key.consultation_questions
         self.by_id: dict[str, Question] = {q.id: q for q in self.questions}
         self.order: dict[str, int] = {q.id: i for i, q in enumerate(self.questions)}
         # By the condition object's id: conditions belong to the frozen key held just above.

@@ -1,7 +1,7 @@
 """Keys as FHIR R4 SDC Questionnaires, finished paths as QuestionnaireResponses.
 
 Pure functions over the frozen model (no Flask): ``questionnaire(key)`` and
-``questionnaire_response(state, ...)`` return plain JSON-ready dicts, which the API serves,
+``questionnaire_response(consultation, ...)`` return plain JSON-ready dicts, which the API serves,
 ``orient export-fhir`` writes, and the tests validate against the FHIR resource model.
 
 The mapping:
@@ -39,8 +39,8 @@ import re
 from typing import Any, Mapping
 
 from . import engine
+from .consultation import Consultation
 from .model import (
-    AGE_QUESTION,
     AGE_QUESTION_ID,
     UNKNOWN,
     YES_NO,
@@ -338,8 +338,7 @@ def _description(key: Key) -> str:
 def questionnaire(key: Key, ruleset=None, base: str = DEFAULT_BASE) -> dict:
     """The key as an SDC Questionnaire (a JSON-ready dict). ``ruleset`` (optional) supplies
     the version, the publisher and the list of départements."""
-    items = [_item(key, AGE_QUESTION, ruleset, base)]
-    items += [_item(key, q, ruleset, base) for q in key.questions]
+    items = [_item(key, q, ruleset, base) for q in key.consultation_questions]
     items.append(_item(key, _departement_question(), ruleset, base))
     resource: dict[str, Any] = {
         "resourceType": "Questionnaire",
@@ -380,7 +379,7 @@ def _answers(key: Key, question: Question, value: engine.Value, ruleset=None, ba
 def answer_items(key: Key, answers: Mapping[str, engine.Value], ruleset=None, base: str = DEFAULT_BASE) -> list[dict]:
     """QuestionnaireResponse items for typed answers, in the Questionnaire's order."""
     items = []
-    for q in (AGE_QUESTION, *key.questions):
+    for q in key.consultation_questions:
         if q.id not in answers:
             continue
         if q.kind == "number" and answers[q.id] == UNKNOWN:
@@ -392,18 +391,16 @@ def answer_items(key: Key, answers: Mapping[str, engine.Value], ruleset=None, ba
     return items
 
 
-def questionnaire_response(state: engine.State, ruleset=None, *, age_group: str | None = None,
-                           departement: str | None = None, authored: dt.datetime | None = None,
+def questionnaire_response(consultation: Consultation, ruleset=None, *, authored: dt.datetime | None = None,
                            base: str = DEFAULT_BASE) -> dict:
-    """A journey as a QuestionnaireResponse: ``completed`` when the outcome is decided (it
+    """A consultation as a QuestionnaireResponse: ``completed`` when the outcome is decided (it
     is then named in an orient extension), ``in-progress`` otherwise. Only the answers on
     the path are included (hidden items keep no answer), with the age group and the
     département, which the wizard always asks."""
-    key = state.key
-    answers = dict(state.answers)
-    if age_group is not None:
-        answers.setdefault(AGE_QUESTION_ID, age_group)
-    items = answer_items(key, answers, ruleset, base)
+    key = consultation.key
+    items = answer_items(key, consultation.all_answers, ruleset, base)
+    departement = consultation.departement
+    outcome = consultation.outcome
     if departement:
         dep_question = _departement_question()
         items.append({"linkId": DEPARTEMENT_ITEM, "text": dep_question.text,
@@ -413,14 +410,14 @@ def questionnaire_response(state: engine.State, ruleset=None, *, age_group: str 
         "meta": {"profile": [SDC_RESPONSE]},
         "language": "fr-FR",
         "questionnaire": questionnaire_url(key, base),
-        "status": "completed" if state.finished else "in-progress",
+        "status": "completed" if outcome is not None else "in-progress",
     }
     if authored is not None:
         resource["authored"] = authored.isoformat(timespec="seconds")
-    if state.outcome is not None:
+    if outcome is not None:
         resource["extension"] = [{"url": outcome_extension_url(base), "valueCoding": {
             "system": f"{base.rstrip('/')}/CodeSystem/{key.id}/issues",
-            "code": state.outcome.id, "display": state.outcome.title}}]
+            "code": outcome.id, "display": outcome.title}}]
     resource["item"] = items
     return resource
 

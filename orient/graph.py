@@ -85,7 +85,7 @@ class _Namer:
 
     def __init__(self, key: Key):
         self.key = key
-        self.numbers = {q.id: i for i, q in enumerate((AGE_QUESTION, *key.questions), start=1)}
+        self.numbers = {q.id: i for i, q in enumerate(key.consultation_questions, start=1)}
 
     def question(self, question_id: str) -> str:
         question = self.key.question(question_id)
@@ -211,7 +211,7 @@ def decision_map(key: Key, filiere_names: Mapping[str, str] | None = None) -> De
             number=namer.numbers[q.id], question=q, answers=_answers_text(q),
             ask_when=_clause(namer, q.ask_when) if q.ask_when is not None else None,
             ask_when_text=_inline(namer, q.ask_when, top=True) if q.ask_when is not None else None)
-        for q in (AGE_QUESTION, *key.questions))
+        for q in key.consultation_questions)
     outcomes = tuple(
         MapOutcome(
             number=i, outcome=o, urgency_label=URGENCY_LABELS[o.urgency], action_label=ACTION_LABELS[o.action],

@@ -386,6 +386,12 @@ class Key(Frozen):
         return self._questions_by_id.get(question_id)
 
     @cached_property
+    def consultation_questions(self) -> tuple[Question, ...]:
+        """Every question a consultation of this key may ask, in order: the age band first
+        (asked for every key), then the key's own."""
+        return (AGE_QUESTION, *self.questions)
+
+    @cached_property
     def _questions_by_id(self) -> dict[str, Question]:
         return {q.id: q for q in self.questions}
 

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from . import engine
+from .consultation import AnsweredQuestion, describe_answers
 from .directory import FAR_KM, Referral, Suggestion, directory_for
 from .model import (
     ACTION_LABELS,
@@ -33,13 +34,6 @@ HELPLINE_ID = "mris"  # Maladies Rares Info Services, in rules/resources.yaml  #
 def french_date(day: dt.date) -> str:
     """22 novembre 2026 (1er for the first of the month, as French usage wants)."""
     return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-@dataclass(frozen=True)
-class AnsweredQuestion:
-    question_id: str
-    text: str
-    answer: str
 
 
 @dataclass(frozen=True)
@@ -148,14 +142,8 @@ class Orientation:
 
 
 def answered(state: engine.State, ruleset: RuleSet, ids=None) -> tuple[AnsweredQuestion, ...]:
-    names = {code: d.name for code, d in ruleset.departements.items()}
-    out = []
-    for qid in ids if ids is not None else state.path:
-        question = state.key.question(qid)
-        if question is None or qid not in state.answers:
-            continue
-        out.append(AnsweredQuestion(qid, question.text, engine.describe(question, state.answers[qid], names)))
-    return tuple(out)
+    """Answers of the engine's path (or of ``ids`` on it), in words."""
+    return describe_answers(state.key, state.answers, state.path if ids is None else ids, ruleset.departement_names)
 
 
 def platforms(ruleset: RuleSet, region: str | None = None) -> tuple[Resource, ...]:

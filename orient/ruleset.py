@@ -89,6 +89,11 @@ class RuleSet:
                 index.setdefault(pid, []).append(network)
         return MappingProxyType({pid: tuple(nets) for pid, nets in index.items()})
 
+    @cached_property
+    def departement_names(self) -> Mapping[str, str]:
+        """Code -> name, for answers read back in words."""
+        return MappingProxyType({code: d.name for code, d in self.departements.items()})
+
     def orphanet_url(self, orpha: int) -> str:
         return self.url_patterns.orphanet_disease.replace("{orpha}", str(orpha))
 

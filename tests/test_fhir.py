@@ -17,6 +17,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhirpathpy import evaluate as fhirpath_evaluate
 from fhirpathpy.models import models as fhirpath_models
 
+from orient.consultation import Consultation
 from orient import engine, fhir
 from orient.cli import main
 from orient.model import AGE_QUESTION_ID
@@ -345,7 +346,8 @@ def test_scenario_responses_validate_and_read_back_to_the_same_outcome(ruleset, 
         for key, scenario, state in _scenario_states(rules):
             questionnaire = fhir.questionnaire(key, rules)
             age = scenario.answers["age_group"]
-            response = fhir.questionnaire_response(state, rules, age_group=age, departement="69")
+            response = fhir.questionnaire_response(Consultation.of(key, state.answers).answer(AGE_QUESTION_ID, age)
+                                                   .locate("69"), rules)
             check_response(response, questionnaire)
             assert response["status"] == "completed"
             assert response["extension"][0]["valueCoding"]["code"] == scenario.expect
@@ -363,7 +365,8 @@ def test_number_and_empty_multiple_answers(number_rules):
     state = engine.walk(key, {"age_group": "nourrisson", "age-mois": 6.0, "poids": 4.0,
                               "signes": frozenset(), "autre": "y"})
     assert state.finished and state.outcome.id == "surveiller"
-    response = fhir.questionnaire_response(state, number_rules, age_group="nourrisson", departement="nsp")
+    response = fhir.questionnaire_response(
+        Consultation(key, {q: v for q, v in state.answers.items() if q != "age_group"}, "nourrisson", "nsp"), number_rules)
     check_response(response, fhir.questionnaire(key, number_rules))
     items = {i["linkId"]: i["answer"] for i in response["item"]}
     assert items["age-mois"] == [{"valueInteger": 6}]
@@ -377,7 +380,7 @@ def test_number_and_empty_multiple_answers(number_rules):
 def test_unfinished_path_is_in_progress_without_outcome(ruleset):
     key = ruleset.keys["raynaud"]
     state = engine.walk(key, {"age_group": "adulte", "necrose": "non"})
-    response = fhir.questionnaire_response(state, ruleset)
+    response = fhir.questionnaire_response(Consultation.of(key, state.answers), ruleset)
     check_response(response, fhir.questionnaire(key, ruleset))
     assert response["status"] == "in-progress" and "extension" not in response
 

@@ -24,12 +24,12 @@ from werkzeug.routing import RequestRedirect
 
 from .. import engine, fhir
 from ..diagnostics import suggest
+from ..consultation import Consultation
 from ..directory import Suggestion, directory_for
 from ..model import (
     Network,
     ACTION_LABELS,
     AGE_BANDS,
-    AGE_QUESTION,
     AGE_QUESTION_ID,
     POPULATION_LABELS,
     SITE_TYPE_LABELS,
@@ -390,27 +390,10 @@ def read_evaluation(key: Key, ruleset: RuleSet, data: Mapping[str, Any]):
     return answers, age_group, departement
 
 
-def _walk(key: Key, answers: Mapping[str, engine.Value], age_group: str | None) -> engine.State:
-    typed = dict(answers)
-    if age_group is not None:
-        typed[AGE_QUESTION_ID] = age_group
-    return engine.walk(key, typed)
-
-
-def _path(state: engine.State, ruleset: RuleSet, age_group: str | None) -> list[dict]:
-    names = {code: d.name for code, d in ruleset.departements.items()}
-    out = []
-    if age_group is not None:
-        out.append({"question": AGE_QUESTION_ID, "text": AGE_QUESTION.text, "value": age_group,
-                    "answer": AGE_BANDS[age_group]})
-    for qid in state.path:
-        if qid == AGE_QUESTION_ID:
-            continue
-        question = state.key.question(qid)
-        value = state.answers[qid]
-        out.append({"question": qid, "text": question.text, "value": engine.to_storable(value),  # type: ignore[union-attr]
-                    "answer": engine.describe(question, value, names)})  # type: ignore[arg-type]
-    return out
+def _path(c: Consultation, ruleset: RuleSet) -> list[dict]:
+    values = c.all_answers
+    return [{"question": row.question_id, "text": row.text, "value": engine.to_storable(values[row.question_id]),
+             "answer": row.answer} for row in c.rows(ruleset.departement_names)]
 
 
 # --- routes --------------------------------------------------------------------------------
@@ -440,7 +423,7 @@ def key_detail(key_id: str):
         "reviewed_on": key.reviewed_on.isoformat(),
         "review_due": key.review_due.isoformat(),
         "sources": _sources(key),
-        "questions": [question_json(q, ruleset) for q in (AGE_QUESTION, *key.questions)],
+        "questions": [question_json(q, ruleset) for q in key.consultation_questions],
         "outcomes": [outcome_summary(o) for o in key.outcomes],
         "rules_version": ruleset.version,
     })
@@ -450,20 +433,17 @@ def key_detail(key_id: str):
 def evaluate(key_id: str):
     ruleset = _ruleset()
     key = _key(key_id)
-    answers, age_group, departement = read_evaluation(key, ruleset, _body())
-    if age_group is None:  # asked first, as in the wizard: it governs rules and centres
-        return _json({"status": "question", "question": question_json(AGE_QUESTION, ruleset), "path": [],
-                      "dropped": []})
-    state = _walk(key, answers, age_group)
-    dropped = [q for q in state.dropped if q != AGE_QUESTION_ID]
-    if state.outcome is None:
-        if state.next_question is None:  # pragma: no cover - every key has a default (checked at load)
-            raise ApiError(400, "PARCOURS_INCOMPLET", "Aucune question ni orientation : règles incomplètes.")
-        return _json({"status": "question", "question": question_json(state.next_question, ruleset),
-                      "path": _path(state, ruleset, age_group), "dropped": dropped})
-    result = compose(ruleset, state, age_group, departement)
-    return _json({"status": "orientation", "orientation": orientation_json(result, ruleset, age_group, departement),
-                  "path": _path(state, ruleset, age_group), "dropped": dropped})
+    c = Consultation(key, *read_evaluation(key, ruleset, _body()))
+    # The département is optional here (centres are then listed nationally): the API answers
+    # with the orientation as soon as the key is decided.
+    question = c.next_question
+    if question is not None:
+        return _json({"status": "question", "question": question_json(question, ruleset),
+                      "path": _path(c, ruleset), "dropped": list(c.dropped)})
+    result = compose(ruleset, c.state, c.age_group, c.departement)
+    return _json({"status": "orientation",
+                  "orientation": orientation_json(result, ruleset, c.age_group, c.departement),
+                  "path": _path(c, ruleset), "dropped": list(c.dropped)})
 
 
 def _fhir_base() -> str:
@@ -487,18 +467,15 @@ def fhir_questionnaire(key_id: str):
 def fhir_response(key_id: str):
     ruleset = _ruleset()
     key = _key(key_id)
-    answers, age_group, departement = read_evaluation(key, ruleset, _body())
-    if age_group is None:
+    c = Consultation(key, *read_evaluation(key, ruleset, _body()))
+    if c.age_group is None:  # a body field of its own, named as such
         raise ApiError(400, "PARCOURS_INCOMPLET", "Parcours inachevé : la tranche d'âge (« age_group ») manque.",
                        question=AGE_QUESTION_ID)
-    state = _walk(key, answers, age_group)
-    if not state.finished:
-        next_id = state.next_question.id if state.next_question else None
+    if not c.decided:
+        next_id = c.next_question.id if c.next_question else None
         raise ApiError(400, "PARCOURS_INCOMPLET",
                        f"Parcours inachevé : la question « {next_id} » attend une réponse.", question=next_id)
-    resource = fhir.questionnaire_response(
-        state, ruleset, age_group=age_group, departement=departement,
-        authored=dt.datetime.now(dt.timezone.utc), base=_fhir_base())
+    resource = fhir.questionnaire_response(c, ruleset, authored=dt.datetime.now(dt.timezone.utc), base=_fhir_base())
     return _json(resource, mimetype=FHIR_JSON)
 
 

@@ -1,4 +1,4 @@
-"""The journey's state in the session cookie (encrypted, browser-session, idle timeout: see
+"""The consultation's state in the session cookie (encrypted, browser-session, idle timeout: see
 cookie.py): ids and typed values, nothing else.
 
 Layout (kept tiny, well under 2 KB): ``k`` the key being answered, ``a`` its answers by
@@ -9,40 +9,16 @@ every read: an answer the rules no longer accept is dropped, the others are kept
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 from flask import session
 
 from .. import engine
+from ..consultation import Consultation
 from ..model import AGE_BANDS, AGE_QUESTION_ID, Key
 from ..orientation import NO_DEPARTEMENT
 from ..ruleset import RuleSet
 
 
-@dataclass(frozen=True)
-class Journey:
-    key: Key
-    answers: dict[str, engine.Value]
-    age_group: str | None
-    departement: str | None
-
-    def state(self, since: engine.State | None = None) -> engine.State:
-        """Where the journey stands; ``since``, its state before the last answer, saves
-        walking the path again (engine.walk)."""
-        answers = dict(self.answers)
-        if self.age_group:
-            answers[AGE_QUESTION_ID] = self.age_group
-        return engine.walk(self.key, answers, since)
-
-
-def _session():
-    # The session object itself: each use of Flask's `session` proxy looks it up again, and
-    # a wizard request reads it a dozen times.
-    return session._get_current_object()  # type: ignore[attr-defined]
-
-
-def read(ruleset: RuleSet, key: Key) -> Journey:
-    session = _session()
+def read(ruleset: RuleSet, key: Key) -> Consultation:
     raw = session.get("a") if session.get("k") == key.id else None
     answers: dict[str, engine.Value] = {}
     if isinstance(raw, dict):
@@ -61,35 +37,28 @@ def read(ruleset: RuleSet, key: Key) -> Journey:
         age = None
     if not isinstance(dep, str):
         dep = None
-    return Journey(
+    return Consultation(
         key, answers,
         age if age in AGE_BANDS else None,
         dep if dep == NO_DEPARTEMENT or dep in ruleset.departements else None,
     )
 
 
-def store_answer(journey: Journey, question_id: str, value: engine.Value) -> Journey:
-    """Record a validated answer in the session; return the journey as it now stands."""
-    session = _session()
+def store_answer(consultation: Consultation, question_id: str, value: engine.Value) -> Consultation:
+    """Record a validated answer in the session; return the consultation as it now stands,
+    with the answers that fell off the path forgotten (hidden items keep no answer)."""
+    consultation = consultation.answer(question_id, value)
     if question_id == AGE_QUESTION_ID:
         session["age"] = value
-        return replace(journey, age_group=value)
-    answers = {**journey.answers, question_id: value}
-    session["k"] = journey.key.id
-    # Written from the answers just re-validated by `read`: one the rules no longer accept
-    # is not carried forward.
-    session["a"] = {qid: engine.to_storable(v) for qid, v in answers.items()}
-    return replace(journey, answers=answers)
-
-
-def prune(key: Key, state: engine.State) -> None:
-    """Forget answers that fell off the path (hidden items keep no answer)."""
-    session = _session()
-    stored = session.get("a")
-    if session.get("k") == key.id and isinstance(stored, dict):
-        kept = {q: v for q, v in stored.items() if q in state.answers}
-        if kept != stored:
+    else:
+        session["k"] = consultation.key.id
+    if session.get("k") == consultation.key.id:
+        # Written from the answers just re-validated by `read`: one the rules no longer accept,
+        # or that fell off the path, is not carried forward.
+        kept = {qid: engine.to_storable(v) for qid, v in consultation.kept_answers.items()}
+        if session.get("a") != kept:
             session["a"] = kept
+    return consultation
 
 
 def store_departement(value: str) -> None:

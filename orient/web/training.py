@@ -20,8 +20,9 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from markupsafe import Markup
 
 from .. import engine, graph
-from ..model import AGE_QUESTION, AGE_QUESTION_ID, UNKNOWN, URGENCY_LABELS, Key, Outcome, Question, Scenario
-from ..orientation import NO_DEPARTEMENT, AnsweredQuestion, compose
+from ..model import UNKNOWN, URGENCY_LABELS, Key, Outcome, Question, Scenario
+from ..consultation import AnsweredQuestion, Consultation, describe_answers
+from ..orientation import NO_DEPARTEMENT, compose
 from ..ruleset import RuleSet
 from ..age_alerts import shared_case
 from ..scenarios import typed_answers
@@ -84,9 +85,9 @@ def encode_replay(answers: dict[str, engine.Value], order: tuple[str, ...]) -> s
     return ";".join(parts)
 
 
-def replay_url(key: Key, walk: "Walk") -> str:
+def replay_url(key: Key, c: Consultation) -> str:
     """The shareable URL of a path: ids and option ids only, readable in the address bar."""
-    encoded = encode_replay(walk.answers, walk.steps)
+    encoded = encode_replay(c.all_answers, c.path)
     return url_for("training.replay", key_id=key.id) + "?r=" + quote(encoded, safe=":;+-_.,")
 
 
@@ -134,52 +135,14 @@ def _value(ruleset: RuleSet, question: Question, text: str) -> engine.Value:
         raise ReplayError(f"Réponse refusée pour « {question.id} » : {exc.message}") from None
 
 
-@dataclass(frozen=True)
-class Walk:
-    """A walk as the wizard shows it: the age group first (the wizard always asks it, even
-    when no condition of the key tests it), then the questions the engine asked."""
-
-    state: engine.State
-    answers: dict[str, engine.Value]   # as given (the age group kept even when off the path)
-    steps: tuple[str, ...]
-
-    @property
-    def next_question(self) -> Question | None:
-        if AGE_QUESTION_ID not in self.answers and not self.state.finished:
-            return AGE_QUESTION
-        return self.state.next_question
-
-    @property
-    def age_group(self) -> str | None:
-        value = self.answers.get(AGE_QUESTION_ID)
-        return str(value) if value is not None else None
-
-    @property
-    def dropped(self) -> tuple[str, ...]:
-        return tuple(q for q in self.state.dropped if q != AGE_QUESTION_ID)
-
-
-def walk(key: Key, answers: dict[str, engine.Value]) -> Walk:
-    state = engine.walk(key, answers)
-    age = (AGE_QUESTION_ID,) if AGE_QUESTION_ID in answers else ()
-    steps = age + tuple(q for q in state.path if q != AGE_QUESTION_ID)
-    return Walk(state, dict(answers), steps)
-
-
 def asked(ruleset: RuleSet, key: Key, answers: dict[str, engine.Value], ids) -> tuple[AnsweredQuestion, ...]:
-    names = {code: d.name for code, d in ruleset.departements.items()}
-    out = []
-    for qid in ids:
-        question = key.question(qid)
-        if question is not None and qid in answers:
-            out.append(AnsweredQuestion(qid, question.text, engine.describe(question, answers[qid], names)))
-    return tuple(out)
+    return describe_answers(key, answers, ids, ruleset.departement_names)
 
 
-def _orientation(ruleset: RuleSet, walk: Walk):
-    if not walk.state.finished:
+def _orientation(ruleset: RuleSet, c: Consultation):
+    if not c.decided:
         return None
-    return compose(ruleset, walk.state, walk.age_group, NO_DEPARTEMENT)
+    return compose(ruleset, c.state, c.age_group, NO_DEPARTEMENT)
 
 
 # --- library ---------------------------------------------------------------------------------
@@ -252,22 +215,19 @@ def case(scenario_id: str):
         answers = typed_answers(ruleset, key, scenario.answers)
     except engine.InvalidAnswer as exc:  # pragma: no cover - scenarios are checked at load
         return _bad_request("Cas invalide", f"Ce cas ne peut pas être rejoué : {exc.message}")
-    full = walk(key, answers)
-    total = len(full.steps) + 1  # one step per question asked, then the orientation
+    full = Consultation.of(key, answers)
+    total = len(full.path) + 1  # one step per question asked, then the orientation
     number = min(max(request.args.get("etape", 1, type=int), 1), total)
     why = request.args.get("pourquoi") == "1"
     # The engine's own state after the answers given before this step.
-    given = full.steps[: number - 1]
-    current = walk(key, {q: answers[q] for q in given})
-    if number < total:
-        question = AGE_QUESTION if full.steps[number - 1] == AGE_QUESTION_ID else current.state.next_question
-    else:
-        question = current.next_question  # None once decided; else the case lacks an answer
+    given = full.path[: number - 1]
+    current = Consultation.of(key, {q: answers[q] for q in given})
+    question = current.next_question  # None once decided; else the case lacks an answer
     now = standing(ruleset, key, current.state)
     # Which answer moved the orientation: compare with the standing before the last answer.
     moved = None
     if given:
-        before = standing(ruleset, key, walk(key, {q: answers[q] for q in given[:-1]}).state)
+        before = standing(ruleset, key, Consultation.of(key, {q: answers[q] for q in given[:-1]}).state)
         was_out = {o.id for o, _ in before.ruled_out}
         moved = Moved(asked(ruleset, key, answers, given[-1:])[0],
                       tuple(o for o, _ in now.ruled_out if o.id not in was_out),
@@ -300,7 +260,7 @@ def replay(key_id: str):
     except ReplayError as exc:
         return _bad_request("Lien de parcours invalide", f"{exc} Ce lien a peut-être été modifié, ou il "
                             "vient d'une ancienne version des règles.")
-    path = walk(key, answers)
+    path = Consultation.of(key, answers)
     if path.dropped:
         names = ", ".join(f"« {q} »" for q in path.dropped)
         return _bad_request("Lien de parcours invalide",
@@ -308,7 +268,7 @@ def replay(key_id: str):
                             "précédentes ne conduisent pas à ces questions. Il a peut-être été modifié, "
                             "ou il vient d'une ancienne version des règles.")
     return render_template("training_replay.html", key=key, path=path,
-                           asked=asked(ruleset, key, answers, path.steps), o=_orientation(ruleset, path),
+                           asked=path.rows(ruleset.departement_names), o=_orientation(ruleset, path),
                            question=path.next_question, replay=replay_url(key, path))
 
 
