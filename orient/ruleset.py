@@ -36,6 +36,7 @@ from .model import (
     Scenario,
     UrlPatterns,
 )
+from .resources import resource_dir
 
 REQUIRED_FILES = ("meta.yaml", "filieres.yaml", "pnds.yaml", "resources.yaml", "territories.yaml")
 # Optional root files, with the kind of document each holds.
@@ -44,13 +45,13 @@ FOLDERS = {"keys": "key", "centres": "centres", "scenarios": "scenarios"}
 
 
 def default_rules_dir() -> Path:
-    """``$ORIENT_RULES``, else the ``rules/`` folder beside the package (a source checkout),
-    else ``./rules``."""
+    """``$ORIENT_RULES``, else the rules shipped with orient (inside the installed package, or
+    the ``rules/`` folder of a source checkout: resources.py), else ``./rules``."""
     env = os.environ.get("ORIENT_RULES")
     if env:
         return Path(env)
-    beside = Path(__file__).resolve().parent.parent / "rules"
-    return beside if beside.is_dir() else Path("rules")
+    shipped = resource_dir("rules")
+    return shipped if shipped.is_dir() else Path("rules")
 
 
 # eq=False: a RuleSet is identified by identity (hashable, cheap to cache on).

@@ -10,10 +10,12 @@ import json
 from pathlib import Path
 
 from .model import FILE_MODELS
+from .resources import resource_dir
 
 
 def schema_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "schema"
+    """``schema/`` of a source checkout, or the copy inside an installed package (resources.py)."""
+    return resource_dir("schema")
 
 
 def generate() -> dict[str, str]:

@@ -22,6 +22,7 @@ from ..model import POPULATION_LABELS, SITE_TYPE_LABELS
 from ..orientation import french_date
 from .forms import choice_pair
 from .cookie import DEFAULT_IDLE_TIMEOUT, EncryptedSessionInterface
+from ..resources import resource_dir
 from ..ruleset import default_rules_dir, load_or_raise
 
 csrf = CSRFProtect()
@@ -50,9 +51,8 @@ class MissingSecretKey(RuntimeError):
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    app = Flask("orient", template_folder=os.path.join(root, "templates"),
-                static_folder=os.path.join(root, "static"))
+    # The top-level folders of a checkout, or their copies inside an installed wheel (resources.py).
+    app = Flask("orient", template_folder=resource_dir("templates"), static_folder=resource_dir("static"))
     app.config.update(
         RULES_DIR=os.environ.get("ORIENT_RULES") or str(default_rules_dir()),
         SECRET_KEY=os.environ.get("ORIENT_SECRET_KEY"),
