@@ -3,7 +3,7 @@
 The repository keeps them at the top level, beside the package (``templates/``, ``static/``,
 ``rules/``, ``schema/``): authors and reviewers find them there. A wheel cannot hold files
 outside its packages, so the build maps each one into the package (``orient/templates``...,
-``[tool.hatch.build.targets.wheel.force-include]`` in pyproject.toml). The code therefore looks
+``[tool.hatch.build.targets.wheel]`` in pyproject.toml). The code therefore looks
 in both places: inside the package first (an installed wheel or ``pip install .``), then beside
 it (a source checkout or ``pip install -e .``, where the package folder has no copy).
 """
