@@ -30,19 +30,16 @@ BASE_RULES = Path(__file__).resolve().parent / "fixtures" / "base"
 KEY = "mini"
 
 
-def make_app(**config) -> Flask:
+def app_with(**config) -> Flask:
+    # A 32-character key, and the base rules alone (no web/ key): what these checks were written on.
     return create_app({"SECRET_KEY": "k" * 32, "TESTING": True, "WTF_CSRF_ENABLED": False,
                        "RULES_DIR": str(BASE_RULES), **config})
 
 
 @pytest.fixture(scope="module")
 def app() -> Flask:
-    return make_app()
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
+    """Served by the conftest ``client``: the tiny base rules, this module's key and settings."""
+    return app_with()
 
 
 def walk_to_check(client) -> None:
@@ -112,7 +109,7 @@ def test_a_5xx_under_the_api_stays_a_500_with_a_generic_body(app):
 
 
 def test_a_bug_in_an_api_view_is_a_generic_500_and_a_logged_traceback(caplog, monkeypatch):
-    app = make_app()
+    app = app_with()
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret interne\nligne forgée")
@@ -128,7 +125,7 @@ def test_a_bug_in_an_api_view_is_a_generic_500_and_a_logged_traceback(caplog, mo
 
 
 def test_a_bug_in_a_page_is_a_french_500_and_a_logged_traceback(caplog):
-    app = make_app()
+    app = app_with()
 
     @app.get("/boom")
     def boom():
@@ -161,7 +158,7 @@ def test_every_log_record_is_one_json_line_that_client_text_cannot_forge():
 
 
 def test_access_records_are_merged_as_fields(caplog):
-    app = make_app()
+    app = app_with()
     with caplog.at_level(logging.INFO, logger="orient.access"):
         app.test_client().get("/sante")
     record = next(r for r in caplog.records if r.name == "orient.access")
@@ -230,7 +227,7 @@ def test_fhir_urls_never_carry_the_host_header(client):
 
 
 def test_fhir_urls_use_the_configured_public_address():
-    app = make_app(PUBLIC_URL="https://orient.example.fr")
+    app = app_with(PUBLIC_URL="https://orient.example.fr")
     resource = app.test_client().get(f"/api/v1/cles/{KEY}/fhir", headers={"Host": "evil.example"}).get_json()
     assert resource["url"] == f"https://orient.example.fr/api/v1/fhir/Questionnaire/{KEY}"
 
@@ -238,14 +235,14 @@ def test_fhir_urls_use_the_configured_public_address():
 def test_the_environment_configures_trusted_hosts_and_public_url(monkeypatch):
     monkeypatch.setenv("ORIENT_TRUSTED_HOSTS", "orient.example.fr, localhost")
     monkeypatch.setenv("ORIENT_PUBLIC_URL", "https://orient.example.fr/")
-    app = make_app()
+    app = app_with()
     assert app.config["TRUSTED_HOSTS"] == ["orient.example.fr", "localhost"]
     assert app.config["PUBLIC_URL"] == "https://orient.example.fr"
 
 
 @pytest.mark.parametrize("url", ["/", "/annuaire", f"/cle/{KEY}/q/age_group", "/api/v1/cles", "/nulle-part", "/static/orient.css"])
 def test_an_untrusted_host_is_refused_and_a_trusted_one_served(url):
-    app = make_app(TRUSTED_HOSTS=["orient.example.fr"])
+    app = app_with(TRUSTED_HOSTS=["orient.example.fr"])
     client = app.test_client()
     refused = client.get(url, headers={"Host": "evil.example"})
     assert refused.status_code == 400
@@ -265,8 +262,8 @@ def test_proxy_headers_are_trusted_only_when_configured():
         headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9, 198.51.100.1"}
         return app.test_client().get("/vu", headers=headers).get_data(as_text=True)
 
-    assert seen(make_app()) == "http 127.0.0.1"
-    assert seen(make_app(PROXY_COUNT=1)) == "https 198.51.100.1"  # only what the one proxy added
+    assert seen(app_with()) == "http 127.0.0.1"
+    assert seen(app_with(PROXY_COUNT=1)) == "https 198.51.100.1"  # only what the one proxy added
 
 
 # --- D8: HSTS ------------------------------------------------------------------------------------
@@ -275,16 +272,16 @@ def test_proxy_headers_are_trusted_only_when_configured():
 @pytest.mark.parametrize("url, status", [("/", 200), ("/nulle-part", 404), ("/static/orient.css", 200),
                                          ("/api/v1/cles", 200), (f"/cle/{KEY}/suite", 303)])
 def test_hsts_on_every_response_with_secure_cookies_and_never_without(url, status):
-    secure = make_app(SESSION_COOKIE_SECURE=True).test_client().get(url)
+    secure = app_with(SESSION_COOKIE_SECURE=True).test_client().get(url)
     assert secure.status_code == status
     assert secure.headers.getlist("Strict-Transport-Security") == ["max-age=31536000"]
-    plain = make_app().test_client().get(url)
+    plain = app_with().test_client().get(url)
     assert "Strict-Transport-Security" not in plain.headers
 
 
 def test_secure_cookies_from_the_environment(monkeypatch):
     monkeypatch.setenv("ORIENT_SECURE_COOKIES", "1")
-    response = make_app().test_client().post(f"/cle/{KEY}/q/age_group", data={"answer": "adulte"})
+    response = app_with().test_client().post(f"/cle/{KEY}/q/age_group", data={"answer": "adulte"})
     assert "Secure" in response.headers["Set-Cookie"]
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
 
@@ -315,7 +312,7 @@ def test_a_tampered_or_foreign_cookie_is_refused(app):
     client = app.test_client()
     walk_to_check(client)
     value = client.get_cookie("orient").value
-    other = make_app(SECRET_KEY="autre" * 8)
+    other = app_with(SECRET_KEY="autre" * 8)
     foreign = other.session_interface.dumps(other, {"age": "adulte", "k": KEY, "a": {"alerte": "non"}})
     for bad in (value[:-3] + ("AAA" if value[-3:] != "AAA" else "BBB"), value[:40], foreign, value + "x", "é" * 10):
         c = app.test_client()
@@ -325,7 +322,7 @@ def test_a_tampered_or_foreign_cookie_is_refused(app):
 
 
 def test_the_idle_timeout_forgets_the_answers(monkeypatch):
-    app = make_app(SESSION_IDLE_TIMEOUT=600)
+    app = app_with(SESSION_IDLE_TIMEOUT=600)
     client = app.test_client()
     walk_to_check(client)
     now = time.time()
@@ -338,7 +335,7 @@ def test_the_idle_timeout_forgets_the_answers(monkeypatch):
 
 
 def test_reading_keeps_the_session_alive_at_one_write_a_minute_at_most(monkeypatch):
-    app = make_app(SESSION_IDLE_TIMEOUT=600)
+    app = app_with(SESSION_IDLE_TIMEOUT=600)
     client = app.test_client()
     walk_to_check(client)
     assert "Set-Cookie" not in client.get(f"/cle/{KEY}/verifier").headers  # just written: not again
@@ -351,17 +348,17 @@ def test_reading_keeps_the_session_alive_at_one_write_a_minute_at_most(monkeypat
 
 def test_the_idle_timeout_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("ORIENT_IDLE_MINUTES", "15")
-    assert make_app().config["SESSION_IDLE_TIMEOUT"] == 900
+    assert app_with().config["SESSION_IDLE_TIMEOUT"] == 900
     monkeypatch.delenv("ORIENT_IDLE_MINUTES")
-    assert make_app().config["SESSION_IDLE_TIMEOUT"] == 1800
+    assert app_with().config["SESSION_IDLE_TIMEOUT"] == 1800
 
 
 def test_a_rotated_key_still_reads_the_sessions_of_the_old_one():
-    old = make_app(SECRET_KEY="ancienne" * 4)
+    old = app_with(SECRET_KEY="ancienne" * 4)
     client = old.test_client()
     walk_to_check(client)
     value = client.get_cookie("orient").value
-    new = make_app(SECRET_KEY="nouvelle" * 4, SECRET_KEY_FALLBACKS=["ancienne" * 4])
+    new = app_with(SECRET_KEY="nouvelle" * 4, SECRET_KEY_FALLBACKS=["ancienne" * 4])
     c = new.test_client()
     c.set_cookie("orient", value)
     assert c.get(f"/cle/{KEY}/verifier").status_code == 200
