@@ -187,8 +187,9 @@ class Directory:
               age_group: str | None = None, departement: str | None = None, limit: int = 5,
               others_limit: int = 3) -> Referral:
         """The sites to propose for a patient, fitting networks first (see the module docstring)."""
-        wanted = None if networks == ANY or not networks else frozenset(networks)
-        fit_networks = tuple(self.ruleset.networks[n] for n in sorted(wanted or ()) if n in self.ruleset.networks)
+        named = () if networks == ANY else tuple(dict.fromkeys(networks))  # the author's order, once each
+        wanted = frozenset(named) or None
+        fit_networks = tuple(self.ruleset.networks[n] for n in named if n in self.ruleset.networks)
         types = frozenset(site_types)
         child = age_group in CHILD_BANDS if age_group else None
         dep = self.ruleset.departements.get(departement or "")
