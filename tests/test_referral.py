@@ -258,3 +258,14 @@ def test_no_site_or_network_is_sourced_from_a_document_mirror(shipped):
     links = [(c.id, u) for c in shipped.centres.values() for u in (c.source, c.web, c.contact_url) if u]
     links += [(n.id, u) for n in shipped.networks.values() for u in (n.source, n.web, n.contact_url) if u]
     assert [(i, u) for i, u in links if mirror_host(u)] == []
+
+
+@pytest.mark.parametrize("departement", ["971", "972", "973", "974", "976"])
+def test_an_overseas_patients_result_always_shows_the_local_pcom(shipped, departement):
+    key, outcome = next((k, o) for k, o in _referring(shipped))
+    scenario = next(s for s in shipped.scenarios[key.id] if s.expect == outcome.id)
+    answers = {q: (frozenset(v) if isinstance(v, (list, tuple)) else v) for q, v in scenario.answers.items()}
+    typed = {q: engine.normalise(key.question(q), list(v) if isinstance(v, frozenset) else v, shipped.departements)
+             for q, v in answers.items()}
+    result = compose(shipped, engine.walk(key, typed), typed.get("age_group"), departement)
+    assert any(r.kind == "pcom" for r in result.regional), departement
