@@ -31,12 +31,9 @@ API_APP = create_app({"SECRET_KEY": "test", "TESTING": True, "RULES_DIR": str(RU
 
 @pytest.fixture(scope="module")
 def app() -> Flask:
+    """Served by the conftest ``client``. These tests read the shipped rules/ (Raynaud's key,
+    every shipped scenario, the directory and disease search) like the schemathesis run."""
     return API_APP
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture(scope="module")
