@@ -20,9 +20,9 @@ from types import MappingProxyType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orient.directory import Directory  # noqa: E402
-from orient.model import AGE_BANDS  # noqa: E402
-from orient.ruleset import load_or_raise  # noqa: E402
+from orient.directory import Directory
+from orient.model import AGE_BANDS
+from orient.ruleset import load_or_raise
 
 TARGET = 3000
 BUDGET_MS = 2.0

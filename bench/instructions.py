@@ -48,9 +48,9 @@ def child(name: str, count: int) -> None:
     sys.path.insert(0, str(ROOT))
     import logging
 
+    import load
     from werkzeug.test import EnvironBuilder
 
-    import load
     from orient.wsgi import application
 
     secret = "instructions-bench-" + "0" * 45

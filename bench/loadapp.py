@@ -15,7 +15,7 @@ if os.environ.get("ORIENT_LOAD_TEST") != "1":
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orient.wsgi import application  # noqa: E402
+from orient.wsgi import application
 
 # Built as in production (logging, frozen heap), CSRF aside.
 # ORIENT_LOAD_PAGE_CACHE=0 turns the page cache off, to measure every page rendered.

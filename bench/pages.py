@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from load import prepare_cookies  # noqa: E402
+
 from orient.web import create_app  # noqa: E402
 
 SECRET = "bench-pages"

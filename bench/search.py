@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from orient.ruleset import load_or_raise  # noqa: E402
 from orient import search as search_module  # noqa: E402
+from orient.ruleset import load_or_raise  # noqa: E402
 from orient.search import DiseaseIndex, Entry, _names_from_ruleset, search  # noqa: E402
 
 BUILD_BUDGET_MS = 500.0

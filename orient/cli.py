@@ -91,7 +91,8 @@ def scenarios_command(directory: Path | None) -> None:
 
 
 @main.command("schema", help="Écrit (ou vérifie avec --check) les schémas JSON des fichiers de règles.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Dossier de sortie (défaut : schema/).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Dossier de sortie (défaut : schema/).")
 @click.option("--check", "check_only", is_flag=True, help="Échoue si les schémas écrits sont périmés.")
 def schema_command(output: Path | None, check_only: bool) -> None:
     from .schema import generate, schema_dir
@@ -287,7 +288,8 @@ def serve_command(host: str, port: int, threads: int, connection_limit: int, max
         # `kill -HUP <pid>` reloads the rules; a broken rule set is refused and the last good one stays.
         signal.signal(signal.SIGHUP, lambda *_: reload_rules(app))
     _raise_open_files_limit(connection_limit + threads + 64)
-    click.echo(f"orient sert {len(app.extensions['orient'].keys)} clés sur http://{host}:{port}/ (Ctrl+C pour arrêter) ; "
+    count = len(app.extensions["orient"].keys)
+    click.echo(f"orient sert {count} clés sur http://{host}:{port}/ (Ctrl+C pour arrêter) ; "
                f"{connection_limit} connexions au plus, corps de {max_body} octets au plus, "
                f"connexion inactive fermée après {channel_timeout} s")
     waitress.serve(

@@ -17,9 +17,10 @@ answers each time, so a changed answer that takes the path elsewhere drops what 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Iterable, Literal, Mapping
+from typing import Literal
 
 from . import engine
 from .model import AGE_QUESTION, AGE_QUESTION_ID, DEPARTEMENT_QUESTION, Key, Question

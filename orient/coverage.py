@@ -92,7 +92,7 @@ def compute(ruleset: RuleSet, today: dt.date | None = None, window_days: int = R
         days_left = (key.review_due - today).days
         if days_left <= window_days:
             due.append(ReviewDue(key.id, key.review_due, days_left))
-    centres_by_filiere = {f: 0 for f in ruleset.filieres}
+    centres_by_filiere = dict.fromkeys(ruleset.filieres, 0)
     for centre in ruleset.centres.values():
         centres_by_filiere[centre.filiere] = centres_by_filiere.get(centre.filiere, 0) + 1
     unreached = tuple(f for f, keys in keys_by_filiere.items() if not keys)

@@ -7,8 +7,9 @@ editors and documentation can refer to them.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 
 Severity = Literal["erreur", "avertissement"]
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 from .model import CHILD_BANDS, Centre, Filiere, Network
 from .ruleset import RuleSet
@@ -32,7 +33,8 @@ EARTH_RADIUS_KM = 6371.0
 FAR_KM = 200.0
 # Overseas territories are served first by sites of their own basin: the Antilles and
 # Guyane share specialists, as do La Réunion and Mayotte (and the PCOM follow these basins).
-OVERSEAS_BASINS = {"971": "antilles", "972": "antilles", "973": "antilles", "974": "ocean-indien", "976": "ocean-indien"}
+OVERSEAS_BASINS = {"971": "antilles", "972": "antilles", "973": "antilles",
+                   "974": "ocean-indien", "976": "ocean-indien"}
 TYPE_RANK = {"crmr_coordonnateur": 0, "crmr_constitutif": 1, "crc": 2, "ccmr": 2, "non_precise": 3}
 # The current labelling (BO santé 2023/24, 29 December 2023): a site last seen in an older
 # source is shown with "à confirmer".
@@ -258,7 +260,8 @@ def contact_routes(centre: Centre, network: Network | None, filiere: Filiere | N
         routes.append(Route("Téléphone du centre", "site", phone=centre.phone))
     own_url = centre.contact_url or centre.web
     if own_url:
-        routes.append(Route("Page de contact du centre" if centre.contact_url else "Page du centre", "site", url=own_url))
+        label = "Page de contact du centre" if centre.contact_url else "Page du centre"
+        routes.append(Route(label, "site", url=own_url))
     if network is not None:
         name = network.acronym or network.name
         if not centre.phone and network.phone:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
 from .model import Centre
@@ -52,7 +52,7 @@ def render(ruleset: RuleSet, sites: Iterable[Centre], *, title: str, patient_dep
         'La liste textuelle équivalente suit la carte.</desc>',
         '<rect width="100%" height="100%" fill="#ffffff"/>',
     ]
-    for code, (index, name) in INSETS.items():
+    for index, name in INSETS.values():
         x = 8 + index * (INSET_W + 6)
         parts.append(f'<rect x="{x}" y="{INSET_Y}" width="{INSET_W}" height="{INSET_H}" fill="none" stroke="#6b6b6b"/>'
                      f'<text x="{x + 4}" y="{INSET_Y + 14}" font-size="12" fill="#1b1b1b">{escape(name)}</text>')

@@ -68,6 +68,10 @@ def _mark(mark: yaml.Mark) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
 
+def _codepoint(character: int | str) -> int:
+    return character if isinstance(character, int) else ord(character)
+
+
 def read_document(path: Path, display: str) -> Document:
     smap = SourceMap(display)
     diags: list[Diagnostic] = []
@@ -97,7 +101,7 @@ def read_document(path: Path, display: str) -> Document:
         before = text[: exc.position]
         line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
         diags.append(Diagnostic(display, line, col, "erreur", "YAML_SYNTAXE",
-                                f"caractère interdit (code U+{exc.character if isinstance(exc.character, int) else ord(exc.character):04X}) : "
+                                f"caractère interdit (code U+{_codepoint(exc.character):04X}) : "
                                 "retirez ce caractère de contrôle invisible"))
         return Document(path, smap, None, diags)
     except yaml.YAMLError as exc:
@@ -214,10 +218,9 @@ def _resolve(loc: tuple, data: Any) -> tuple[Path_, Any, bool]:
     current = data
     missing = None
     for part in loc:
-        if isinstance(current, dict) and part in current:
-            path.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        in_dict = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_dict or in_list:
             path.append(part)
             current = current[part]
         else:

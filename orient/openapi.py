@@ -16,13 +16,13 @@ from pydantic import TypeAdapter
 from .model import (
     AGE_BANDS,
     AGE_QUESTION_ID,
-    Action,
-    Condition,
     POPULATION_LABELS,
-    QuestionKind,
-    ResourceKind,
     SITE_TYPE_LABELS,
     SYSTEM_LABELS,
+    Action,
+    Condition,
+    QuestionKind,
+    ResourceKind,
     Source,
     Urgency,
 )
@@ -127,7 +127,8 @@ def build_document(ruleset: RuleSet) -> dict[str, Any]:
     key_ids = list(ruleset.keys)
     deps = sorted(ruleset.departements, key=lambda c: (len(c) > 2, c))
     example = _example_journey(ruleset, deps)
-    key_param = {"name": "key_id", "in": "path", "required": True, "description": "Identifiant de la clé (signe d'appel).",
+    key_param = {"name": "key_id", "in": "path", "required": True,
+                 "description": "Identifiant de la clé (signe d'appel).",
                  "schema": _string(enum=key_ids), **({"example": example[0]} if example else {})}
 
     def query(name: str, description: str, values: list[str] | None = None, required: bool = False, **schema) -> dict:
@@ -214,7 +215,8 @@ def build_document(ruleset: RuleSet) -> dict[str, Any]:
         "Resource": _object({"id": _string(), "kind": _string(enum=_literal_values(ResourceKind)),
                              "name": _string(), "description": _string(), "url": _nullable(_string()),
                              "phone": _nullable(_string())}),
-        "OpenFlag": _object({"outcome": _string(), "title": _string(), "urgency": _string(enum=_literal_values(Urgency)),
+        "OpenFlag": _object({"outcome": _string(), "title": _string(),
+                             "urgency": _string(enum=_literal_values(Urgency)),
                              "red_flag": {"type": "boolean"}, "signs": _array(_string()),
                              "check": _nullable(_string()), "if_unchecked": _nullable(_string())}),
         "Orientation": _object({
@@ -268,7 +270,8 @@ def build_document(ruleset: RuleSet) -> dict[str, Any]:
         ], "description": "La prochaine question, ou l'orientation. « dropped » : réponses envoyées mais hors "
                           "du parcours (ignorées)."},
         "Directory": _object({
-            "filters": _object({name: _nullable(_string()) for name in ("filiere", "region", "departement", "type", "age")}),
+            "filters": _object({name: _nullable(_string())
+                                for name in ("filiere", "region", "departement", "type", "age")}),
             "count": {"type": "integer"}, "total": {"type": "integer"}, "centres": _array(_ref("Centre")),
             "rules_version": _string()}),
         "SearchResults": _object({"query": _string(), "count": {"type": "integer"}, "results": _array(_object({

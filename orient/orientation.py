@@ -158,7 +158,8 @@ def regional_resources(ruleset: RuleSet, departement: str | None) -> tuple[Resou
 
 
 def national_resources(ruleset: RuleSet) -> tuple[Resource, ...]:
-    return tuple(r for r in ruleset.resources.values() if r.kind in ("national", "orphanet", "association", "dac", "erhr"))
+    kinds = ("national", "orphanet", "association", "dac", "erhr")
+    return tuple(r for r in ruleset.resources.values() if r.kind in kinds)
 
 
 def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, departement: str | None) -> Orientation:
@@ -191,7 +192,8 @@ def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, depart
     key = state.key
     unchecked = _open_flags(state)
     withheld = state.reassurance_withheld
-    urgency, urgency_label, action_label = outcome.urgency, URGENCY_LABELS[outcome.urgency], ACTION_LABELS[outcome.action]
+    urgency, urgency_label = outcome.urgency, URGENCY_LABELS[outcome.urgency]
+    action_label = ACTION_LABELS[outcome.action]
     if withheld:
         # The banner speaks for the most urgent thing still open, not for the reassuring default.
         urgency = min((f.outcome.urgency for f in unchecked), key=URGENCY_ORDER.index)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 from . import age_alerts
 from .checks import Parsed, check
@@ -22,18 +22,18 @@ from .loader import parse_model, read_document
 from .model import (
     FILE_MODELS,
     AgeAlertLayer,
-    Outcome,
-    Source,
     Centre,
     Departement,
     Filiere,
     Key,
     Meta,
     Network,
+    Outcome,
     Pnds,
     Region,
     Resource,
     Scenario,
+    Source,
     UrlPatterns,
 )
 from .resources import resource_dir

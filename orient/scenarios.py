@@ -46,7 +46,8 @@ def run_scenario(ruleset: RuleSet, key: Key, scenario: Scenario) -> ScenarioResu
     asked = len([q for q in state.path if q != "age_group"])
     if state.outcome is None:
         missing = state.next_question.id if state.next_question else "?"
-        return ScenarioResult(key.id, scenario, None, asked, f"parcours inachevé : il manque la réponse à « {missing} »")
+        return ScenarioResult(key.id, scenario, None, asked,
+                              f"parcours inachevé : il manque la réponse à « {missing} »")
     if state.outcome.id != scenario.expect:
         return ScenarioResult(key.id, scenario, state.outcome.id, asked,
                               f"issue « {state.outcome.id} » au lieu de « {scenario.expect} »")

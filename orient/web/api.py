@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from .. import engine, fhir
-from ..diagnostics import suggest
 from ..consultation import Consultation
+from ..diagnostics import suggest
 from ..directory import Suggestion, directory_for
 from ..model import (
-    Network,
     ACTION_LABELS,
     AGE_BANDS,
     AGE_QUESTION_ID,
@@ -37,13 +37,15 @@ from ..model import (
     URGENCY_LABELS,
     YES_NO,
     Key,
+    Network,
     Outcome,
     Question,
     Resource,
 )
 from ..orientation import NO_DEPARTEMENT, Orientation, compose
 from ..ruleset import RuleSet
-from ..search import check_query, index_for, search as run_search
+from ..search import check_query, index_for
+from ..search import search as run_search
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -362,7 +364,8 @@ def read_evaluation(key: Key, ruleset: RuleSet, data: Mapping[str, Any]):
     age_group = data.get("age_group")
     if AGE_QUESTION_ID in raw_answers:
         if age_group is not None and raw_answers[AGE_QUESTION_ID] != age_group:
-            raise ApiError(400, "REQUETE_INVALIDE", "Deux tranches d'âge différentes : dans « age_group » et dans « answers ».")
+            raise ApiError(400, "REQUETE_INVALIDE",
+                           "Deux tranches d'âge différentes : dans « age_group » et dans « answers ».")
         age_group = raw_answers[AGE_QUESTION_ID]
     if age_group is not None and (not isinstance(age_group, str) or age_group not in AGE_BANDS):
         raise _invalid(AGE_QUESTION_ID, "Tranche d'âge inconnue. Valeurs permises : " + ", ".join(AGE_BANDS) + ".")
@@ -475,7 +478,7 @@ def fhir_response(key_id: str):
         next_id = c.next_question.id if c.next_question else None
         raise ApiError(400, "PARCOURS_INCOMPLET",
                        f"Parcours inachevé : la question « {next_id} » attend une réponse.", question=next_id)
-    resource = fhir.questionnaire_response(c, ruleset, authored=dt.datetime.now(dt.timezone.utc), base=_fhir_base())
+    resource = fhir.questionnaire_response(c, ruleset, authored=dt.datetime.now(dt.UTC), base=_fhir_base())
     return _json(resource, mimetype=FHIR_JSON)
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from markupsafe import Markup
 
-from .. import francemap
+from .. import francemap, orientation
 from ..directory import directory_for
 from ..model import AGE_BANDS, SITE_TYPE_LABELS
-from .. import orientation
 from ..orientation import national_resources, regional_resources
 
 bp = Blueprint("directory", __name__, url_prefix="/annuaire")
@@ -51,7 +50,8 @@ def index():
         share=round(100 * len(ruleset.centres) / ruleset.meta.centres_total_estimate)
         if ruleset.meta.centres_total_estimate else None,
         coordinated=len({c.filiere for c in ruleset.centres.values() if c.site_type == "crmr_coordonnateur"}),
-        national=national_resources(ruleset), rejected=bool(request.args) and not filtered and any(request.args.values()),
+        national=national_resources(ruleset),
+        rejected=bool(request.args) and not filtered and any(request.args.values()),
     )
 
 

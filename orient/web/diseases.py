@@ -13,7 +13,8 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from ..directory import ANY, directory_for
 from ..model import AGE_BANDS
 from ..orientation import NO_DEPARTEMENT, national_resources, regional_resources
-from ..search import Hit, check_query, index_for, search as run_search
+from ..search import Hit, check_query, index_for
+from ..search import search as run_search
 from .forms import choice_pair, departement_choices
 
 bp = Blueprint("diseases", __name__, url_prefix="/maladies")
@@ -93,7 +94,8 @@ def detail(pnds_id: str):
         departements=[choice_pair(c) for c in departement_choices(ruleset)], ages=AGE_BANDS,
         selected={"dep": dep_raw if dep_raw in ruleset.departements or dep_raw == NO_DEPARTEMENT else "",
                   "age": age or ""},
-        scope=(f"les plus proches du département : {dep.name} ({dep.code})" if dep else "liste nationale (département non indiqué)"),
+        scope=(f"les plus proches du département : {dep.name} ({dep.code})" if dep
+               else "liste nationale (département non indiqué)"),
         age_label=AGE_BANDS.get(age or ""), regional=regional_resources(ruleset, dep_code),
         national=national_resources(ruleset), expert_centres_url=ruleset.url_patterns.orphanet_expert_centres,
     ), 400 if errors else 200

@@ -20,11 +20,11 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from markupsafe import Markup
 
 from .. import engine, graph
-from ..model import UNKNOWN, URGENCY_LABELS, Key, Outcome, Question, Scenario
+from ..age_alerts import shared_case
 from ..consultation import AnsweredQuestion, Consultation, describe_answers
+from ..model import UNKNOWN, URGENCY_LABELS, Key, Outcome, Question, Scenario
 from ..orientation import NO_DEPARTEMENT, compose
 from ..ruleset import RuleSet
-from ..age_alerts import shared_case
 from ..scenarios import typed_answers
 
 bp = Blueprint("training", __name__, url_prefix="/formation")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
-
 from markupsafe import Markup
 
 from .. import engine, francemap
