@@ -11,7 +11,6 @@ import random
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhirpathpy import evaluate as fhirpath_evaluate
@@ -22,7 +21,6 @@ from orient import engine, fhir
 from orient.cli import main
 from orient.model import AGE_QUESTION_ID
 from orient.ruleset import load_or_raise
-from orient.web import create_app
 
 # Codes of the FHIR R4 required bindings, which fhir.resources does not check.
 ITEM_TYPES = {"group", "display", "boolean", "decimal", "integer", "date", "dateTime", "time", "string", "text",
@@ -394,76 +392,76 @@ def test_reading_back_rejects_foreign_responses(ruleset):
                                          "item": [{"linkId": "inconnue", "answer": [{"valueCoding": {"code": "oui"}}]}]})
 
 
-# --- API and command line --------------------------------------------------------------------
+# --- API and command line, on the small fixture rules (conftest ``web_rules_dir``) ---------------
 
 
 @pytest.fixture(scope="module")
-def client(rules_dir):
-    app = create_app({"SECRET_KEY": "test", "TESTING": True, "RULES_DIR": str(rules_dir),
-                      "FHIR_CANONICAL_BASE": "https://orient.test/fhir"})
-    return app.test_client()
+def app_config():
+    return {"FHIR_CANONICAL_BASE": "https://orient.test/fhir"}
 
 
-def test_api_serves_the_questionnaire(client, ruleset):
-    response = client.get("/api/v1/cles/raynaud/fhir")
+@pytest.fixture(scope="module")
+def web_ruleset(app):
+    return app.extensions["orient"]
+
+
+def test_api_serves_the_questionnaire(client):
+    response = client.get("/api/v1/cles/mini/fhir")
     assert response.status_code == 200 and response.mimetype == "application/fhir+json"
     resource = response.get_json(force=True)
     check_questionnaire(resource)
-    assert resource["url"] == "https://orient.test/fhir/Questionnaire/raynaud"
+    assert resource["url"] == "https://orient.test/fhir/Questionnaire/mini"
 
 
-def test_api_builds_a_response_for_a_finished_path(client, ruleset):
-    body = {"age_group": "adulte", "answers": {"necrose": "non", "crise-renale": "non",
-                                               "signes-associes": [], "bilan-fait": "nsp", "debut-tardif": "oui"},
-            "departement": "13"}
-    response = client.post("/api/v1/cles/raynaud/fhir/reponse", json=body)
+def test_api_builds_a_response_for_a_finished_path(client):
+    # The key "autre" has no département question of its own: the referral asks the patient's.
+    body = {"age_group": "adulte", "answers": {"signe": "oui"}, "departement": "69"}
+    response = client.post("/api/v1/cles/autre/fhir/reponse", json=body)
     assert response.status_code == 200 and response.mimetype == "application/fhir+json"
     resource = response.get_json(force=True)
-    questionnaire = client.get("/api/v1/cles/raynaud/fhir").get_json(force=True)
+    questionnaire = client.get("/api/v1/cles/autre/fhir").get_json(force=True)
     check_response(resource, questionnaire)
     assert resource["status"] == "completed" and resource["authored"]
-    unfinished = client.post("/api/v1/cles/raynaud/fhir/reponse", json={"age_group": "adulte"})
+    unfinished = client.post("/api/v1/cles/autre/fhir/reponse", json={"age_group": "adulte"})
     assert unfinished.status_code == 400
-    assert unfinished.get_json()["error"] == {"code": "PARCOURS_INCOMPLET", "question": "necrose",
+    assert unfinished.get_json()["error"] == {"code": "PARCOURS_INCOMPLET", "question": "signe",
                                               "message": unfinished.get_json()["error"]["message"]}
-    no_age = client.post("/api/v1/cles/raynaud/fhir/reponse", json={})
+    no_age = client.post("/api/v1/cles/autre/fhir/reponse", json={})
     assert no_age.get_json()["error"]["code"] == "PARCOURS_INCOMPLET"
 
 
-def test_cli_exports_a_questionnaire(rules_dir, tmp_path: Path):
-    runner = CliRunner()
-    result = runner.invoke(main, ["export-fhir", "raynaud", "--rules", str(rules_dir)])
+def test_cli_exports_a_questionnaire(web_rules_dir, runner, tmp_path: Path):
+    result = runner.invoke(main, ["export-fhir", "mini", "--rules", str(web_rules_dir)])
     assert result.exit_code == 0, result.output
     check_questionnaire(json.loads(result.stdout))
-    target = tmp_path / "raynaud.json"
-    result = runner.invoke(main, ["export-fhir", "raynaud", "--rules", str(rules_dir), "-o", str(target),
+    target = tmp_path / "mini.json"
+    result = runner.invoke(main, ["export-fhir", "mini", "--rules", str(web_rules_dir), "-o", str(target),
                                   "--base", "https://orient.test/fhir"])
     assert result.exit_code == 0
-    assert json.loads(target.read_text(encoding="utf-8"))["url"] == "https://orient.test/fhir/Questionnaire/raynaud"
+    assert json.loads(target.read_text(encoding="utf-8"))["url"] == "https://orient.test/fhir/Questionnaire/mini"
 
 
-def test_cli_exports_a_response(rules_dir, ruleset):
-    runner = CliRunner()
-    answers = "age_group=adulte; necrose=non; crise-renale=oui; signes-associes=peau-epaissie,dyspnee; departement=2A"
-    result = runner.invoke(main, ["export-fhir", "raynaud", "--rules", str(rules_dir), "--reponse", answers])
+def test_cli_exports_a_response(web_rules_dir, web_ruleset, runner):
+    answers = "age_group=adulte; alerte=non; signes=signe-a,signe-b; departement=69"
+    result = runner.invoke(main, ["export-fhir", "mini", "--rules", str(web_rules_dir), "--reponse", answers])
     assert result.exit_code == 0, result.output
     resource = json.loads(result.stdout)
-    check_response(resource, fhir.questionnaire(ruleset.keys["raynaud"], ruleset))
-    assert resource["extension"][0]["valueCoding"]["code"] == "crise-renale-sclerodermique"
+    check_response(resource, fhir.questionnaire(web_ruleset.keys["mini"], web_ruleset))
+    assert resource["extension"][0]["valueCoding"]["code"] == "adresser"
     items = {i["linkId"]: i for i in resource["item"]}
-    assert [a["valueCoding"]["code"] for a in items["signes-associes"]["answer"]] == ["peau-epaissie", "dyspnee"]
-    assert items[fhir.DEPARTEMENT_ITEM]["answer"][0]["valueCoding"]["code"] == "2A"
+    assert [a["valueCoding"]["code"] for a in items["signes"]["answer"]] == ["signe-a", "signe-b"]
+    assert items[fhir.DEPARTEMENT_ITEM]["answer"][0]["valueCoding"]["code"] == "69"
 
 
 @pytest.mark.parametrize("args, message", [
-    (["raynau"], "Vouliez-vous dire « raynaud »"),
-    (["raynaud", "--reponse", "age_group=adulte;necrose=non"], "Parcours inachevé"),
-    (["raynaud", "--reponse", "necrose=oui"], "age_group"),
-    (["raynaud", "--reponse", "age_group=adulte;necrose=peut-etre"], "necrose"),
-    (["raynaud", "--reponse", "age_group=adulte;inconnue=oui"], "inconnue"),
-    (["raynaud", "--reponse", "age_group"], "question=valeur"),
+    (["min"], "Vouliez-vous dire « mini »"),
+    (["mini", "--reponse", "age_group=adulte;alerte=non"], "Parcours inachevé"),
+    (["mini", "--reponse", "alerte=oui"], "age_group"),
+    (["mini", "--reponse", "age_group=adulte;alerte=peut-etre"], "alerte"),
+    (["mini", "--reponse", "age_group=adulte;inconnue=oui"], "inconnue"),
+    (["mini", "--reponse", "age_group"], "question=valeur"),
 ])
-def test_cli_errors_are_french_and_exit_non_zero(rules_dir, args, message):
-    result = CliRunner().invoke(main, ["export-fhir", *args, "--rules", str(rules_dir)])
+def test_cli_errors_are_french_and_exit_non_zero(web_rules_dir, runner, args, message):
+    result = runner.invoke(main, ["export-fhir", *args, "--rules", str(web_rules_dir)])
     assert result.exit_code != 0
     assert message in result.output
