@@ -1,6 +1,10 @@
 """Trainer mode (/formation) through Flask's test client: case library and its filters, the
 presenter walking a case step by step, the "pourquoi" toggle, replay links (valid, tampered),
-and the decision map pages."""
+and the decision map pages.
+
+The case library, the presenter and the maps are about the shipped scenarios and keys: they run
+on rules/ (``app_rules`` below). The replay-link checks run on the small fixture rules.
+"""
 
 from __future__ import annotations
 
@@ -243,61 +247,75 @@ def test_case_page_links_its_readable_replay_url(client):
             "signes-associes:doigts-boudines+reflux-dysphagie") in links
 
 
+# --- replay links, on the small fixture rules (conftest ``web_rules_dir``: key mini) -------------------
+
+MINI_REPLAY = "/formation/parcours/mini?r="
+
+
+@pytest.fixture(scope="module")
+def web_client(make_app, web_rules_dir):
+    return make_app(web_rules_dir).test_client()
+
+
+@pytest.fixture(scope="module")
+def mini(web_client):
+    return web_client.application.extensions["orient"].keys["mini"]
+
+
 @pytest.mark.parametrize("encoded", [
-    "age_group:adulte;necrose:non;crise-renale:non;signes-associes:doigts-boudines+dyspnee",
-    quote("age_group:adulte;necrose:non;crise-renale:non;signes-associes:doigts-boudines+dyspnee", safe=""),
-    "age_group:adulte;necrose:non;crise-renale:non;signes-associes:doigts-boudines%20dyspnee;",
+    "age_group:adulte;alerte:non;signes:signe-a+signe-b",
+    quote("age_group:adulte;alerte:non;signes:signe-a+signe-b", safe=""),
+    "age_group:adulte;alerte:non;signes:signe-a%20signe-b;",
 ])
-def test_valid_replay_shows_the_path_and_the_orientation(client, rules, encoded, text):
-    response = client.get(REPLAY + encoded)
+def test_valid_replay_shows_the_path_and_the_orientation(web_client, mini, encoded, text):
+    response = web_client.get(MINI_REPLAY + encoded)
     assert response.status_code == 200
     body = text(response)
-    key = rules.keys["raynaud"]
     path = body.split("Réponses du parcours", 1)[1].split("Orientation proposée", 1)[0]
-    assert AGE_QUESTION.text in path and key.question("crise-renale").text in path
-    assert "Doigts gonflés, « boudinés » ; Essoufflement inexpliqué" in path
-    assert key.outcome("connectivite-probable").title in body
+    assert AGE_QUESTION.text in path and mini.question("alerte").text in path
+    assert "Signe A ; Signe B" in path
+    assert mini.outcome("adresser").title in body
     assert "Pourquoi cette orientation" in body
 
 
-def test_unfinished_replay_shows_the_next_question(client, rules, text):
-    body = text(client.get(REPLAY + "age_group:adulte;necrose:non"))
-    assert "Prochaine question : " + rules.keys["raynaud"].question("crise-renale").text in body
+def test_unfinished_replay_shows_the_next_question(web_client, mini, text):
+    body = text(web_client.get(MINI_REPLAY + "age_group:adulte;alerte:non"))
+    assert "Prochaine question : " + mini.question("signes").text in body
     assert "Orientation proposée" not in body
-    empty = text(client.get("/formation/parcours/raynaud"))
+    empty = text(web_client.get("/formation/parcours/mini"))
     assert "Aucune réponse" in empty and "Prochaine question : " + AGE_QUESTION.text in empty
 
 
-def test_an_early_emergency_needs_no_more_answers(client, rules, text):
-    body = text(client.get(REPLAY + "age_group:adulte;necrose:oui"))
-    assert rules.keys["raynaud"].outcome("ischemie-digitale").title in body
+def test_an_early_emergency_needs_no_more_answers(web_client, mini, text):
+    body = text(web_client.get(MINI_REPLAY + "age_group:adulte;alerte:oui"))
+    assert mini.outcome("urgent").title in body
 
 
 @pytest.mark.parametrize("encoded, message", [
     ("age_group:adulte;inconnue:oui", "La question « inconnue » n'existe pas"),
     ("age_group:centenaire", "Réponse refusée pour « age_group »"),
-    ("necrose:peut-etre", "Réponse refusée pour « necrose »"),
-    ("necrose:Oui", "n'est pas un identifiant"),
-    ("necrose:non;necrose:oui", "apparaît deux fois"),
-    ("necrose", "mal formé"),
-    ("necrose:non:oui", "mal formé"),
-    ("necrose:non;signes-associes:doigts-boudines+inconnu", "Réponse refusée pour « signes-associes »"),
-    ("necrose:non;crise-renale:42", "Réponse refusée pour « crise-renale »"),
-    ("age_group:adulte;necrose:oui;crise-renale:non", "hors du parcours"),
+    ("alerte:peut-etre", "Réponse refusée pour « alerte »"),
+    ("alerte:Oui", "n'est pas un identifiant"),
+    ("alerte:non;alerte:oui", "apparaît deux fois"),
+    ("alerte", "mal formé"),
+    ("alerte:non:oui", "mal formé"),
+    ("alerte:non;signes:signe-a+inconnu", "Réponse refusée pour « signes »"),
+    ("alerte:42", "Réponse refusée pour « alerte »"),
+    ("age_group:adulte;alerte:oui;signes:signe-a", "hors du parcours"),
     ("M.%20Dupont%20né%20le%2012/03/1961", "mal formé"),
-    ("necrose:<script>alert(1)</script>", "mal formé"),
-    ("necrose:non;" * 400, "trop long"),
+    ("alerte:<script>alert(1)</script>", "mal formé"),
+    ("alerte:non;" * 400, "trop long"),
 ])
-def test_tampered_replay_is_a_french_400(client, encoded, message, text):
-    response = client.get(REPLAY + encoded)
+def test_tampered_replay_is_a_french_400(web_client, encoded, message, text):
+    response = web_client.get(MINI_REPLAY + encoded)
     assert response.status_code == 400
     body = text(response)
     assert "Lien de parcours invalide" in body and message in body
     assert "<script>alert" not in response.get_data(as_text=True)
 
 
-def test_replay_of_an_unknown_key_is_a_404(client):
-    assert client.get("/formation/parcours/pas-une-cle?r=age_group:adulte").status_code == 404
+def test_replay_of_an_unknown_key_is_a_404(web_client):
+    assert web_client.get("/formation/parcours/pas-une-cle?r=age_group:adulte").status_code == 404
 
 
 NUMBER_KEY = """\
