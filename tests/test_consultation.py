@@ -89,3 +89,20 @@ def test_the_result_and_check_pages_open_only_once_decided(key):
     assert not open_.can_visit(CHECK) and not open_.can_visit(RESULT) and not open_.can_visit(DEPARTEMENT)
     done = open_.answer("signes", frozenset())
     assert done.can_visit(CHECK) and done.can_visit(RESULT)
+
+
+def test_the_check_page_reads_back_the_age_band_first_then_the_path():
+    """Through the wizard, on the fixture rules: the age row must not be lost on the way."""
+    from pathlib import Path
+
+    from orient.web import create_app
+
+    app = create_app({"SECRET_KEY": "k" * 32, "TESTING": True, "WTF_CSRF_ENABLED": False,
+                      "RULES_DIR": str(Path(__file__).resolve().parent / "fixtures" / "base")})
+    client = app.test_client()
+    for qid, data in (("age_group", {"answer": "adulte"}), ("alerte", {"answer": "non"}),
+                      ("signes", {"answer": "aucun"})):
+        assert client.post(f"/cle/mini/q/{qid}", data=data).status_code == 303
+    page = client.get("/cle/mini/verifier").get_data(as_text=True)
+    assert "Quel âge a le patient ?" in page and "Adulte" in page
+    assert page.index("Quel âge a le patient ?") < page.index("Y a-t-il un signe d")

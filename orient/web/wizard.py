@@ -14,7 +14,7 @@ from markupsafe import Markup
 from .. import engine, francemap
 from ..consultation import CHECK, DEPARTEMENT, RESULT, Consultation, Step
 from ..model import AGE_QUESTION_ID, Key, Question
-from ..orientation import NO_DEPARTEMENT, answered, compose
+from ..orientation import NO_DEPARTEMENT, compose
 from . import journey as journeys
 from .forms import build_form, departement_choices
 from .pagecache import render_page
@@ -160,7 +160,7 @@ def check(key_id: str):
     c = journeys.read(ruleset, key)
     if not c.can_visit(CHECK):
         return redirect(next_url(c), 303)
-    rows = answered(c, ruleset)
+    rows = c.rows(ruleset.departement_names)
     dep_label = None
     if c.outcome is not None and c.outcome.action != "monitor":
         dep = ruleset.departements.get(c.departement or "")
