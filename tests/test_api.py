@@ -113,12 +113,6 @@ def test_unknown_key_is_a_json_404_with_a_suggestion(client):
 # --- evaluation ------------------------------------------------------------------------------
 
 
-def test_age_group_is_asked_first(client):
-    data = evaluate(client, "raynaud", {}).get_json()
-    assert data["status"] == "question" and data["question"]["id"] == "age_group"
-    assert [o["id"] for o in data["question"]["options"]][-1] == "adulte"
-
-
 def test_next_question_then_orientation(client):
     data = evaluate(client, "raynaud", {"age_group": "adulte"}).get_json()
     assert data["status"] == "question" and data["question"]["id"] == "necrose"
@@ -139,20 +133,6 @@ def test_next_question_then_orientation(client):
     assert o["emergency_resource"] is not None
     assert o["pnds"][0]["id"] == "sclerodermie-systemique"
     assert data["path"][-1]["question"] == "necrose"
-
-
-def test_age_group_may_also_travel_in_answers(client):
-    a = evaluate(client, "raynaud", {"answers": {"age_group": "adulte", "necrose": "oui"}}).get_json()
-    assert a["status"] == "orientation"
-    conflict = evaluate(client, "raynaud", {"age_group": "enfant", "answers": {"age_group": "adulte"}})
-    assert conflict.status_code == 400 and error_code(conflict) == "REQUETE_INVALIDE"
-
-
-def test_answers_off_the_path_are_reported_as_dropped(client):
-    data = evaluate(client, "raynaud", {"age_group": "adulte", "answers": {
-        "necrose": "oui", "bilan-fait": "normal", "signes-associes": ["dyspnee"]}}).get_json()
-    assert data["status"] == "orientation"
-    assert sorted(data["dropped"]) == ["bilan-fait", "signes-associes"]
 
 
 def test_ruled_out_outcomes_carry_ids_and_described_answers(client):
@@ -184,33 +164,62 @@ def test_every_scenario_gives_the_same_orientation_as_the_engine(client, rs):
         assert data["orientation"]["rules_version"] == rs.version
 
 
+# --- evaluation behaviour, on the small fixture rules (conftest ``web_rules_dir``: key mini) --------
+
+
+@pytest.fixture(scope="module")
+def web_client(make_app, web_rules_dir):
+    return make_app(web_rules_dir).test_client()  # CSRF on: the API blueprint must be exempt by itself
+
+
+def test_age_group_is_asked_first(web_client):
+    data = evaluate(web_client, "mini", {}).get_json()
+    assert data["status"] == "question" and data["question"]["id"] == "age_group"
+    assert [o["id"] for o in data["question"]["options"]][-1] == "adulte"
+
+
+def test_age_group_may_also_travel_in_answers(web_client):
+    a = evaluate(web_client, "mini", {"answers": {"age_group": "adulte", "alerte": "oui"}}).get_json()
+    assert a["status"] == "orientation"
+    conflict = evaluate(web_client, "mini", {"age_group": "enfant", "answers": {"age_group": "adulte"}})
+    assert conflict.status_code == 400 and error_code(conflict) == "REQUETE_INVALIDE"
+
+
+def test_answers_off_the_path_are_reported_as_dropped(web_client):
+    data = evaluate(web_client, "mini", {"age_group": "adulte", "answers": {
+        "alerte": "oui", "signes": ["signe-b"], "dep": "69"}}).get_json()
+    assert data["status"] == "orientation"
+    assert sorted(data["dropped"]) == ["dep", "signes"]
+
+
 @pytest.mark.parametrize("body, code, question", [
-    ({"age_group": "adulte", "answers": {"necrose": "peut-etre"}}, "REPONSE_INVALIDE", "necrose"),
-    ({"age_group": "adulte", "answers": {"signes-associes": ["inconnu"]}}, "REPONSE_INVALIDE", "signes-associes"),
-    ({"age_group": "adulte", "answers": {"necrose": True}}, "REPONSE_INVALIDE", "necrose"),
-    ({"age_group": "adulte", "answers": {"necrose": {"x": 1}}}, "REPONSE_INVALIDE", "necrose"),
-    ({"age_group": "adulte", "answers": {"necrosse": "oui"}}, "QUESTION_INCONNUE", "necrosse"),
+    ({"age_group": "adulte", "answers": {"alerte": "peut-etre"}}, "REPONSE_INVALIDE", "alerte"),
+    ({"age_group": "adulte", "answers": {"signes": ["inconnu"]}}, "REPONSE_INVALIDE", "signes"),
+    ({"age_group": "adulte", "answers": {"alerte": True}}, "REPONSE_INVALIDE", "alerte"),
+    ({"age_group": "adulte", "answers": {"alerte": {"x": 1}}}, "REPONSE_INVALIDE", "alerte"),
+    ({"age_group": "adulte", "answers": {"alerrte": "oui"}}, "QUESTION_INCONNUE", "alerrte"),
     ({"age_group": "vieillard"}, "REPONSE_INVALIDE", "age_group"),
     ({"age_group": "adulte", "departement": "99"}, "REPONSE_INVALIDE", "departement"),
-    ({"age_group": "adulte", "departement": 13}, "REPONSE_INVALIDE", "departement"),
+    ({"age_group": "adulte", "departement": 75}, "REPONSE_INVALIDE", "departement"),
     ({"age_group": "adulte", "reponses": {}}, "REQUETE_INVALIDE", None),
-    ({"age_group": "adulte", "answers": ["necrose"]}, "REQUETE_INVALIDE", None),
+    ({"age_group": "adulte", "answers": ["alerte"]}, "REQUETE_INVALIDE", None),
 ])
-def test_invalid_evaluations_are_400_with_stable_codes(client, body, code, question):
-    response = evaluate(client, "raynaud", body)
+def test_invalid_evaluations_are_400_with_stable_codes(web_client, body, code, question):
+    response = evaluate(web_client, "mini", body)
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert error["code"] == code and error["message"]
     assert error.get("question") == question
 
 
-def test_unknown_question_suggests_the_close_one(client):
-    error = evaluate(client, "raynaud", {"answers": {"necrosse": "oui"}}).get_json()["error"]
-    assert "necrose" in error["message"]
+def test_unknown_question_suggests_the_close_one(web_client):
+    error = evaluate(web_client, "mini", {"answers": {"alerrte": "oui"}}).get_json()["error"]
+    assert "alerte" in error["message"]
 
 
-def test_malformed_bodies_are_json_errors_not_500(client):
-    url = "/api/v1/cles/raynaud/evaluer"
+def test_malformed_bodies_are_json_errors_not_500(web_client):
+    client = web_client
+    url = "/api/v1/cles/mini/evaluer"
     cases = [
         (client.post(url, data="{pas du json", content_type="application/json"), 400, "REQUETE_INVALIDE"),
         (client.post(url, json=[1, 2]), 400, "REQUETE_INVALIDE"),
