@@ -110,7 +110,7 @@ def test_unknown_key_is_a_json_404_with_a_suggestion(client):
     assert error_code(evaluate(client, "nope", {})) == "CLE_INCONNUE"
 
 
-# --- evaluation ------------------------------------------------------------------------------
+# --- evaluation of the shipped keys and scenarios (rules/) --------------------------------------
 
 
 def test_next_question_then_orientation(client):
