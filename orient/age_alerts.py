@@ -12,9 +12,12 @@ none of them needs to know about layers or age restrictions.
 
 from __future__ import annotations
 
+from typing import cast
+
 from .model import (
     AGE_BANDS,
     AGE_QUESTION_ID,
+    AgeBand,
     AgeAlertLayer,
     AllCondition,
     AnswerCondition,
@@ -96,7 +99,7 @@ def _questions_of(cond: Condition | None) -> set[str]:
 def as_key(layer: AgeAlertLayer) -> Key:
     """The layer seen as a key of its own (with a silent default), so that the key checks
     (references, reachability, emergencies, red flags, age-band text) apply to it unchanged."""
-    bands = tuple(b for b in AGE_BANDS if any(b in q.ages for q in layer.questions))
+    bands = tuple(cast(AgeBand, b) for b in AGE_BANDS if any(b in q.ages for q in layer.questions))
     default = Outcome(id="aucune-alerte-age", default=True, action="monitor", urgency="surveillance",
                       title="Aucun signe d'alerte de l'âge", rationale="Suite du parcours de la clé.",
                       reevaluate_if="Apparition d'un signe d'alerte.")

@@ -172,9 +172,9 @@ def graph_command(key_id: str, output: Path, rules_dir: Path | None) -> None:
     click.echo(f"écrit {output}")
 
 
-def _parse_reponse(text: str) -> dict[str, object]:
+def _parse_reponse(text: str) -> dict[str, str]:
     """'qid=val;qid2=a,b' -> {"qid": "val", "qid2": "a,b"} (multiple choices are split later)."""
-    answers: dict[str, object] = {}
+    answers: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in text.split(";"))):
         qid, sep, value = part.partition("=")
         if not sep or not qid.strip():
@@ -219,13 +219,12 @@ def export_fhir_command(key_id: str, output: Path | None, reponse: str | None, b
         if departement is not None and departement != NO_DEPARTEMENT and departement not in ruleset.departements:
             problems.append(f"departement : code inconnu « {departement} »")
         answers: dict[str, engine.Value] = {}
-        for qid, value in raw.items():
+        for qid, text in raw.items():
             question = key.question(qid)
             if question is None:
                 problems.append(f"{qid} : question inconnue dans la clé « {key.id} »")
                 continue
-            if question.kind == "multiple":
-                value = [v for v in str(value).split(",") if v]
+            value: object = [v for v in text.split(",") if v] if question.kind == "multiple" else text
             try:
                 answers[qid] = engine.normalise(question, value, ruleset.departements)
             except engine.InvalidAnswer as exc:

@@ -161,19 +161,19 @@ def directory_report(ruleset: RuleSet) -> DirectoryReport:
     """Per filière: networks, sites by type, contact routes, and where the nearest fitting site
     is far; per referring outcome: the age bands for which no fitting site exists."""
     directory = directory_for(ruleset)
-    referring = [(key, o) for key in sorted(ruleset.keys.values(), key=lambda k: k.id) for o in key.outcomes
-                 if o.filiere and o.action not in ("monitor", "emergency")]
+    referring = [(key, o, o.filiere) for key in sorted(ruleset.keys.values(), key=lambda k: k.id)
+                 for o in key.outcomes if o.filiere and o.action not in ("monitor", "emergency")]
     far: dict[str, set[str]] = {f: set() for f in ruleset.filieres}
     missing: list[tuple[str, str, str]] = []
-    for key, outcome in referring:
+    for key, outcome, filiere in referring:
         for band in key.ages:
-            if not directory.refer(outcome.filiere, outcome.networks or "any", site_types=outcome.centre_types,
+            if not directory.refer(filiere, outcome.networks or "any", site_types=outcome.centre_types,
                                    age_group=band).fitting:
                 missing.append((key.id, outcome.id, band))
         for dep in ruleset.departements:
-            if directory.refer(outcome.filiere, outcome.networks or "any", site_types=outcome.centre_types,
+            if directory.refer(filiere, outcome.networks or "any", site_types=outcome.centre_types,
                                departement=dep, limit=1, others_limit=0).far:
-                far[outcome.filiere].add(dep)
+                far[filiere].add(dep)
     reach = []
     for fid in ruleset.filieres:
         sites = [c for c in ruleset.centres.values() if c.filiere == fid]

@@ -162,6 +162,7 @@ def _to_python(node: yaml.Node, path: Path_, smap: SourceMap, diags: list[Diagno
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(child, path + (i,), smap, diags) for i, child in enumerate(node.value)]
+    assert isinstance(node, yaml.ScalarNode)  # the three node kinds of a YAML document
     return _scalar(node, smap.file, diags)
 
 

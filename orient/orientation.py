@@ -69,7 +69,7 @@ URGENCY_ORDER = ("urgence", "rapide", "programme", "surveillance")
 def _open_flags(state: engine.State) -> tuple[OpenFlag, ...]:
     flags = []
     for outcome in state.unchecked:
-        signs = []
+        signs: list[str] = []
         for sign in engine.open_signs(state, outcome):
             # The unticked signs of a checklist say it all; a yes/no question is its own text.
             if sign.options:

@@ -58,7 +58,7 @@ def run_scenario(ruleset: RuleSet, key: Key, scenario: Scenario) -> ScenarioResu
 
 
 def run_all(ruleset: RuleSet) -> list[ScenarioResult]:
-    results = []
+    results: list[ScenarioResult] = []
     for key_id, scenarios in sorted(ruleset.scenarios.items()):
         key = ruleset.keys[key_id]
         results.extend(run_scenario(ruleset, key, s) for s in scenarios)
