@@ -18,7 +18,6 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from orient import ruleset as ruleset_module
 from orient.cli import main
@@ -182,9 +181,9 @@ def test_diagnostics_are_sorted(make_rules):
     assert [d.sort_key() for d in diags] == sorted(d.sort_key() for d in diags)
 
 
-def test_cli_check_reports_every_problem_at_once(make_rules):
+def test_cli_check_reports_every_problem_at_once(make_rules, runner):
     rules = several_mistakes(make_rules)
-    result = CliRunner().invoke(main, ["check", str(rules)])
+    result = runner.invoke(main, ["check", str(rules)])
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     problems = [FORMAT_RE.match(line) for line in lines[:-1]]
@@ -203,22 +202,22 @@ def test_cli_check_reports_every_problem_at_once(make_rules):
     assert (unknown["line"], unknown["col"]) == ("19", "20")
 
 
-def test_cli_check_valid_rules(make_rules):
+def test_cli_check_valid_rules(make_rules, runner):
     rules = make_rules()
-    result = CliRunner().invoke(main, ["check", str(rules)])
+    result = runner.invoke(main, ["check", str(rules)])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Règles valides : 1 clés, 2 filières, 4 sites, 1 PNDS")
 
 
-def test_cli_check_warnings_only_exit_zero(make_rules):
+def test_cli_check_warnings_only_exit_zero(make_rules, runner):
     rules = make_rules()
     place(INVALID / "revision-depassee.yaml", rules)
-    result = CliRunner().invoke(main, ["check", str(rules)])
+    result = runner.invoke(main, ["check", str(rules)])
     assert result.exit_code == 0
     assert " avertissement REVISION_DEPASSEE " in result.output
 
 
-def test_cli_check_missing_directory(tmp_path):
-    result = CliRunner().invoke(main, ["check", str(tmp_path / "nowhere")])
+def test_cli_check_missing_directory(tmp_path, runner):
+    result = runner.invoke(main, ["check", str(tmp_path / "nowhere")])
     assert result.exit_code == 1
     assert "DOSSIER_INTROUVABLE" in result.output

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
 
 from orient import coverage
 from orient.cli import main
@@ -118,8 +117,7 @@ def test_render_text_in_french(make_rules):
     assert ok_text.rstrip().endswith("Couverture suffisante.")
 
 
-def test_cli_coverage(make_rules):
-    runner = CliRunner()
+def test_cli_coverage(make_rules, runner):
     result = runner.invoke(main, ["coverage", "--rules", str(make_rules())])
     assert result.exit_code == 0, result.output
     assert "Toutes les filières sont atteintes" in result.output

@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from orient.cli import main
 from orient.directory import Directory, directory_for, distance_km
@@ -128,11 +127,11 @@ def _rules_copy(tmp_path: Path) -> Path:
     return target
 
 
-def test_import_good_csv_adds_sites_and_the_rules_still_load(tmp_path):
+def test_import_good_csv_adds_sites_and_the_rules_still_load(tmp_path, runner):
     rules_dir = _rules_copy(tmp_path)
     csv_file = tmp_path / "officiel.csv"
     csv_file.write_text(GOOD, encoding="utf-8")
-    result = CliRunner().invoke(main, ["import-centres", str(csv_file), "--rules", str(rules_dir)])
+    result = runner.invoke(main, ["import-centres", str(csv_file), "--rules", str(rules_dir)])
     assert result.exit_code == 0, result.output
     assert "2 site(s) ajouté(s)" in result.output
     ruleset, diags = load(rules_dir)
@@ -141,7 +140,7 @@ def test_import_good_csv_adds_sites_and_the_rules_still_load(tmp_path):
     assert added and added[0].departement == "69" and added[0].network == "fil-a-ref"
     assert ruleset.networks.keys() == load_or_raise(FIXTURE).networks.keys()  # networks kept on rewrite
     # Importing the same file again updates, never duplicates.
-    again = CliRunner().invoke(main, ["import-centres", str(csv_file), "--rules", str(rules_dir)])
+    again = runner.invoke(main, ["import-centres", str(csv_file), "--rules", str(rules_dir)])
     assert "0 site(s) ajouté(s), 2 mis à jour" in again.output
     reloaded = load_or_raise(rules_dir)
     assert len([c for c in reloaded.centres.values() if c.city == "Testville"]) == 1
@@ -160,12 +159,12 @@ def test_import_bad_rows_are_reported_with_line_numbers(tmp_path, fixture_rules)
     assert "département ou code postal manquant" in lines[6]
 
 
-def test_import_bad_csv_exits_1_and_writes_nothing(tmp_path):
+def test_import_bad_csv_exits_1_and_writes_nothing(tmp_path, runner):
     rules_dir = _rules_copy(tmp_path)
     before = {p.name: p.read_bytes() for p in (rules_dir / "centres").iterdir()}
     csv_file = tmp_path / "mauvais.csv"
     csv_file.write_text(BAD, encoding="utf-8")
-    result = CliRunner().invoke(main, ["import-centres", str(csv_file), "--rules", str(rules_dir)])
+    result = runner.invoke(main, ["import-centres", str(csv_file), "--rules", str(rules_dir)])
     assert result.exit_code == 1
     assert "mauvais.csv:3: ligne rejetée" in result.output
     assert {p.name: p.read_bytes() for p in (rules_dir / "centres").iterdir()} == before
