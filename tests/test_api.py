@@ -275,9 +275,8 @@ outcomes:
     ("0", True), ("\"0\"", True), ("3", True), ("2.5", False), ("-1", False), ("241", False), ("9" * 400, False),
     ("1e400", False), ("NaN", False), ("Infinity", False), ("\"douze\"", False), ("[]", False), ("null", False),
 ])
-def test_number_answers_are_checked_and_never_crash(make_rules, raw, ok):
-    app = create_app({"SECRET_KEY": "test", "TESTING": True,
-                      "RULES_DIR": str(make_rules({"keys/nombre.yaml": NUMBER_KEY}))})
+def test_number_answers_are_checked_and_never_crash(make_rules, make_app, raw, ok):
+    app = make_app(make_rules({"keys/nombre.yaml": NUMBER_KEY}))
     body = '{"age_group": "enfant", "departement": "75", "answers": {"age-mois": %s}}' % raw
     response = app.test_client().post("/api/v1/cles/nombre/evaluer", data=body, content_type="application/json")
     if ok:
