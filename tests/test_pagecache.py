@@ -9,12 +9,15 @@ import types
 from pathlib import Path
 
 import pytest
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError
 
 from orient.ruleset import load
 from orient.web import create_app, forms
 from orient.web import wizard as wizard_module
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
+BASE_RULES = Path(__file__).resolve().parent / "fixtures" / "base"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -141,10 +144,10 @@ def test_the_printed_summary_is_rendered_again_on_a_new_day(csrf_app, monkeypatc
             return current["day"]
 
     fake = types.SimpleNamespace(date=FakeDate, timedelta=datetime.timedelta)
-    import orient.web as web_package
+    from orient.web import templating
 
     monkeypatch.setattr(wizard_module, "dt", fake)
-    monkeypatch.setattr(web_package, "dt", fake)
+    monkeypatch.setattr(templating, "dt", fake)
     assert "22 novembre 2026" in client.get("/cle/raynaud/imprimer").get_data(as_text=True)
     current["day"] = next(days)
     assert "23 novembre 2026" in client.get("/cle/raynaud/imprimer").get_data(as_text=True)
@@ -196,3 +199,22 @@ def test_a_page_cached_under_one_mount_prefix_is_not_served_under_another():
     assert 'href="/orient/cle/raynaud"' in mounted.get_data(as_text=True)
     assert 'href="/cle/raynaud"' in plain.get_data(as_text=True)
     assert "/orient/" not in plain.get_data(as_text=True)
+
+
+def test_the_csrf_token_put_in_a_cached_page_passes_flask_wtf():
+    app = create_app({"SECRET_KEY": "s" * 64, "TESTING": True, "RULES_DIR": str(BASE_RULES)})
+    client = app.test_client()
+    client.get("/cle/mini/q/age_group")  # the first page: Flask-WTF makes the raw token
+    page = client.get("/cle/mini/q/age_group").get_data(as_text=True)  # served from the cache
+    assert cache_of(app).hits == 1
+    cookie = client.get_cookie("orient").value
+    data, _ = app.session_interface.loads(app, cookie)
+    assert set(data) == {"csrf_token"}
+    signed = token(page)
+    with app.test_request_context():
+        from flask import session
+        session["csrf_token"] = data["csrf_token"]
+        validate_csrf(signed)  # Flask-WTF's own check: raises if refused
+        session["csrf_token"] = "0" * 40
+        with pytest.raises(ValidationError):
+            validate_csrf(signed)

@@ -6,7 +6,6 @@ answer means, so a form, a scenario and the API accept exactly the same values.
 
 from __future__ import annotations
 
-import threading
 from weakref import WeakKeyDictionary
 
 from wtforms import BooleanField, Form, RadioField, SelectField, SelectMultipleField, StringField
@@ -54,7 +53,7 @@ class _EngineCheck:
 
 
 class AnswerForm(Form):
-    """A plain WTForms form: Flask-WTF's CSRFProtect (web/__init__.py) checks the token of
+    """A plain WTForms form: Flask-WTF's CSRFProtect (web/security.py) checks the token of
     every POST before any view runs, and the templates write the token themselves, so
     FlaskForm would only add a CSRF field built, bound and skipped again on every answer, and
     a second look at the request to find the form data the view passes in anyway."""
@@ -94,11 +93,12 @@ def departement_choices(ruleset: RuleSet) -> list[SelectChoice]:
         (NO_DEPARTEMENT, "Je préfère ne pas l'indiquer")])
 
 
-# Form classes by rule set, then by question object. Building a WTForms class (and binding
-# its fields on first use) costs more than validating an answer, and a question's form
-# depends only on the rules: each class is built once per question and rule set.
+# Form classes by rule set, then by question. Building a WTForms class (and binding its fields
+# on first use) costs more than validating an answer (bench/README.md, #15), and a question's
+# form depends only on the rules: each class is built once per question and rule set, and
+# dropped with its rule set. The entry keeps its question alive, so the id cannot be reused
+# while the entry exists. No lock: two threads racing only build the same class twice.
 _classes: WeakKeyDictionary[RuleSet, dict[int, tuple[Question, type[AnswerForm]]]] = WeakKeyDictionary()
-_classes_lock = threading.Lock()
 
 
 def build_form(question: Question, ruleset: RuleSet, **kwargs) -> AnswerForm:
@@ -111,12 +111,10 @@ def build_form(question: Question, ruleset: RuleSet, **kwargs) -> AnswerForm:
             kwargs["data"] = {"answer": [NONE_OF_THESE]}  # "none of these" was ticked
         elif question.kind == "number" and answer == UNKNOWN:
             kwargs["data"] = {"answer": None, "unknown": True}
-    with _classes_lock:
-        by_question = _classes.setdefault(ruleset, {})
-        entry = by_question.get(id(question))
-        if entry is None or entry[0] is not question:  # `is`: an id can be reused once its object is gone
-            entry = (question, _form_class(question, ruleset))
-            by_question[id(question)] = entry
+    by_question = _classes.setdefault(ruleset, {})
+    entry = by_question.get(id(question))
+    if entry is None:
+        entry = by_question[id(question)] = (question, _form_class(question, ruleset))
     return entry[1](**kwargs)
 
 

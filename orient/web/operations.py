@@ -1,4 +1,4 @@
-"""Running the service: health check, structured access log, rules reload.
+"""Running the service: health check and structured access log (rules reload: rules.py).
 
 The access log records method, path (never the query string), status, size and duration:
 answers travel in POST bodies and the session cookie, and replay links carry answers in
@@ -7,19 +7,16 @@ the query string, so none of them ever reaches a log line.
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import time
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 
-from ..diagnostics import Diagnostic
-from ..ruleset import load
+from .rules import reload_rules  # noqa: F401  (orient serve and gunicorn's reload hook import it from here)
 
 bp = Blueprint("operations", __name__)
 access_log = logging.getLogger("orient.access")
-log = logging.getLogger("orient")
 
 
 @bp.get("/sante")
@@ -28,7 +25,9 @@ def health():
     return jsonify(statut="ok", version=ruleset.version, cles=len(ruleset.keys), sites=len(ruleset.centres))
 
 
-def install_access_log(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """The access log: one line per request."""
+
     @app.before_request
     def _start_timer():
         g.started = time.perf_counter()
@@ -52,29 +51,3 @@ class AccessLine(dict):
 
     def __str__(self) -> str:
         return json.dumps(self, ensure_ascii=False)
-
-
-def reload_rules(app: Flask) -> tuple[bool, list[Diagnostic]]:
-    """Load the rules again; swap them in only if they have no error.
-
-    On failure the last good rule set keeps serving and every diagnostic is logged.
-    """
-    ruleset, diagnostics = load(app.config["RULES_DIR"])
-    if ruleset is None:
-        for d in diagnostics:
-            if d.is_error:
-                log.error("rechargement refusé : %s", d.format())
-        log.error("règles invalides : le jeu de règles précédent (%s) reste en service",
-                  app.extensions["orient"].version)
-        return False, diagnostics
-    app.extensions["orient"] = ruleset  # one reference swap: requests see old or new, never a mix
-    log.info("règles rechargées : version %s", ruleset.version)
-    app.extensions["orient_pages"].clear()  # would be emptied on the next request anyway; frees it now
-    if gc.get_freeze_count():
-        # The server froze the heap after the first load (orient.wsgi): let the old rules be
-        # collected, then freeze the new ones in their turn. A rule set still held by a
-        # request in flight stays frozen: one reload's worth of memory at most.
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
-    return True, diagnostics

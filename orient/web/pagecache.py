@@ -23,11 +23,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import Flask, current_app, g, render_template, request, session
+from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import generate_csrf
 
 from ..ruleset import RuleSet
-from .signing import KeptSignerSerializer
 
 DEFAULT_MAX_ENTRIES = 512  # ~22 KB for the largest page (a result with its map): ~11 MB per worker at most
 
@@ -44,7 +43,6 @@ class PageCache:
         self._pages: OrderedDict[Hashable, bytes] = OrderedDict()
         self._ruleset: RuleSet | None = None
         self._lock = threading.Lock()
-        self._csrf_serializer: tuple[Any, KeptSignerSerializer] | None = None
         self.hits = 0
         self.misses = 0
 
@@ -93,28 +91,12 @@ class PageCache:
         else:
             self.hits += 1
         if self._hole in page:
-            page = page.replace(self._hole, self._csrf_token().encode())
+            # Flask-WTF's own token (made once per request, raw token created on a first visit).
+            page = page.replace(self._hole, generate_csrf().encode())
         return page
 
-    def _csrf_token(self) -> str:
-        """The visitor's signed CSRF token, made as ``flask_wtf.csrf.generate_csrf`` makes it
-        (same secret, salt, signer and session key, so Flask-WTF validates it; a test
-        checks it), with the serializer built once per secret rather than on every page."""
-        config = current_app.config
-        field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-        raw = session.get(field)
-        if field in g or not isinstance(raw, str):
-            return generate_csrf()  # the visitor's first token, or one already made for this request
-        secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-        if self._csrf_serializer is None or self._csrf_serializer[0] != secret:
-            # Flask-WTF's own serializer, but kept and cheaper (signing.py): same token format.
-            self._csrf_serializer = (secret, KeptSignerSerializer(secret, salt="wtf-csrf-token", compress=False))
-        token = self._csrf_serializer[1].dumps(raw)
-        setattr(g, field, token)  # as generate_csrf does: one token per request
-        return token
 
-
-def install(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     app.extensions["orient_pages"] = PageCache(app.config.get("PAGE_CACHE_ENTRIES", DEFAULT_MAX_ENTRIES))
 
 
