@@ -73,7 +73,9 @@ def base_ruleset():
 # ==========================================================================================
 # A module tests the app on the small fixture rule set (``web_rules_dir``: base/ + web/) unless
 # it is about the shipped content: then it overrides ``app_rules`` with the shipped rules/
-# (``def app_rules(rules_dir): return rules_dir``) and says so in its docstring.
+# (``def app_rules(rules_dir): return rules_dir``) and says so in its docstring. The wizard
+# helpers (``text``, ``answer``, ``follow_scenario``) are fixtures for the reason given at the
+# top: no test module imports conftest.
 
 
 @pytest.fixture(scope="session")
