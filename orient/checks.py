@@ -22,10 +22,7 @@ from .model import (
     UNKNOWN,
     YES_NO,
     AgeAlertLayer,
-    AllCondition,
     AnswerCondition,
-    AnyCondition,
-    AtLeastCondition,
     Centre,
     Condition,
     Departement,
@@ -33,7 +30,6 @@ from .model import (
     Key,
     Meta,
     Network,
-    NotCondition,
     Outcome,
     Pnds,
     Region,
@@ -248,28 +244,6 @@ def _ref(diags: list[Diagnostic], smap: SourceMap, path: tuple, value: str, know
     return False
 
 
-def _children(cond: Condition) -> tuple[tuple[str, tuple[Condition, ...]], ...]:
-    if isinstance(cond, AllCondition):
-        return (("all", cond.all),)
-    if isinstance(cond, AnyCondition):
-        return (("any", cond.any),)
-    if isinstance(cond, AtLeastCondition):
-        return (("of", cond.of),)
-    return ()
-
-
-def _walk_leaves(cond: Condition, path: tuple):
-    """Every leaf with its path in the YAML (using the authors' spelling: is, in, not...)."""
-    if isinstance(cond, AnswerCondition):
-        yield cond, path
-    elif isinstance(cond, NotCondition):
-        yield from _walk_leaves(cond.not_, path + ("not",))
-    else:
-        for name, children in _children(cond):
-            for i, child in enumerate(children):
-                yield from _walk_leaves(child, path + (name, i))
-
-
 _OPERATORS_BY_KIND = {
     "yes_no": ("is", "in"), "single": ("is", "in"), "departement": ("is", "in"),
     "multiple": ("includes", "includes_any"), "number": ("numeric",),
@@ -408,7 +382,7 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
     all_ids = list(questions) + [AGE_QUESTION_ID]
 
     def check_condition(cond: Condition, path: tuple, before: int | None) -> None:
-        for leaf, leaf_path in _walk_leaves(cond, path):
+        for leaf, leaf_path in cond.located_leaves(path):  # paths in the authors' spelling: is, in, not...
             question = key.question(leaf.answer)
             if question is None:
                 diags.append(smap.diag(leaf_path + ("answer",), "QUESTION_INCONNUE",

@@ -30,13 +30,9 @@ from .model import (
     NONE_OF_THESE,
     UNKNOWN,
     YES_NO,
-    AllCondition,
     AnswerCondition,
-    AnyCondition,
-    AtLeastCondition,
     Condition,
     Key,
-    NotCondition,
     Option,
     Outcome,
     Question,
@@ -227,13 +223,7 @@ class _Evaluator:
 
     def pending(self, cond: Condition, out: set[str]) -> None:
         """Collect the questions whose answers could still settle an undetermined condition."""
-        if isinstance(cond, AnswerCondition):
-            if self.value(cond.answer) is None:
-                out.add(cond.answer)
-            return
-        for child in _children(cond):
-            if self.eval(child) is None:
-                self.pending(child, out)
+        cond.open_questions(self.eval, self.answers, out)
 
     def next_question(self, cond: Condition) -> Question | None:
         """The earliest declared question that is askable now and could settle ``cond``."""
@@ -256,125 +246,26 @@ class _Evaluator:
         return self.ck.by_id[min(candidates, key=self.ck.order.__getitem__)]
 
 
-def _leaf(cond: AnswerCondition, value: Value) -> bool | None:
-    """One test on one answer. None (undetermined) when the answer is unknown and the test
-    does not name the unknown answer itself: "je ne sais pas" is neither yes nor no."""
-    if cond.is_ is not None or cond.in_ is not None:
-        named = (cond.is_,) if cond.is_ is not None else cond.in_
-        if isinstance(value, frozenset):
-            return False
-        if value in named:  # type: ignore[operator]
-            return True
-        return None if value == UNKNOWN else False
-    if cond.includes is not None or cond.includes_any is not None:
-        if not isinstance(value, frozenset):
-            return False
-        members = (cond.includes,) if cond.includes is not None else cond.includes_any
-        if not value.isdisjoint(members):  # type: ignore[arg-type]
-            return True
-        return None if UNKNOWN in value else False  # unticked beside "non recherché": unknown
-    if value == UNKNOWN:
-        return None
-    if not isinstance(value, (int, float)):
-        return False
-    return (
-        (cond.lt is None or value < cond.lt) and (cond.le is None or value <= cond.le)
-        and (cond.gt is None or value > cond.gt) and (cond.ge is None or value >= cond.ge)
-    )
-
-
 _Test = Callable[[_Evaluator], Union[bool, None]]
 
 
-def _leaf_test(cond: AnswerCondition) -> Callable[[Value], bool | None]:
-    """``_leaf`` specialised to one condition's operator."""
-    if cond.is_ is not None:
-        expected = cond.is_
-        return lambda value: True if value == expected else (None if value == UNKNOWN else False)
-    if cond.in_ is not None:
-        allowed = frozenset(cond.in_)
-
-        def test_in(value: Value) -> bool | None:
-            if isinstance(value, frozenset):
-                return False
-            return True if value in allowed else (None if value == UNKNOWN else False)
-
-        return test_in
-    if cond.includes is not None or cond.includes_any is not None:
-        members = frozenset((cond.includes,) if cond.includes is not None else cond.includes_any or ())
-
-        def test_includes(value: Value) -> bool | None:
-            if not isinstance(value, frozenset):
-                return False
-            if not value.isdisjoint(members):
-                return True
-            return None if UNKNOWN in value else False
-
-        return test_includes
-    return lambda value: _leaf(cond, value)
-
-
-def _short_circuit(children: tuple[_Test, ...], decisive: bool) -> _Test:
-    """``all`` (decisive False) or ``any`` (decisive True) in three-valued logic: the first
-    child with the decisive value settles it; otherwise undetermined if any child is."""
-
-    def test(ev: _Evaluator) -> bool | None:
-        result: bool | None = not decisive
-        for child in children:
-            r = child(ev)
-            if r is decisive:
-                return decisive
-            if r is None:
-                result = None
-        return result
-
+def _compile(cond: Condition, tests: dict[int, _Test]) -> _Test:
+    """A closure computing ``cond`` in three-valued logic; registers every node in ``tests``.
+    The condition combines its children itself; the engine supplies only the answer test."""
+    test = cond.compile(_answer_test, lambda child: _compile(child, tests))
+    tests[id(cond)] = test
     return test
 
 
-def _compile(cond: Condition, tests: dict[int, _Test]) -> _Test:
-    """A closure computing ``cond`` in three-valued logic; registers every node in ``tests``."""
-    if isinstance(cond, AnswerCondition):
-        question_id, check = cond.answer, _leaf_test(cond)
+def _answer_test(leaf: AnswerCondition) -> _Test:
+    question_id, check = leaf.answer, leaf.test_value
 
-        def test(ev: _Evaluator) -> bool | None:
-            answers = ev.answers
-            if question_id in answers:
-                return check(answers[question_id])
-            return False if ev.askable(question_id) is False else None  # skipped: false
+    def test(ev: _Evaluator) -> bool | None:
+        answers = ev.answers
+        if question_id in answers:
+            return check(answers[question_id])
+        return False if ev.askable(question_id) is False else None  # skipped: false
 
-    elif isinstance(cond, AllCondition):
-        test = _short_circuit(tuple(_compile(child, tests) for child in cond.all), decisive=False)
-
-    elif isinstance(cond, AnyCondition):
-        test = _short_circuit(tuple(_compile(child, tests) for child in cond.any), decisive=True)
-
-    elif isinstance(cond, NotCondition):
-        inner = _compile(cond.not_, tests)
-
-        def test(ev: _Evaluator) -> bool | None:
-            r = inner(ev)
-            return None if r is None else not r
-
-    elif isinstance(cond, AtLeastCondition):
-        children, needed = tuple(_compile(child, tests) for child in cond.of), cond.at_least
-
-        def test(ev: _Evaluator) -> bool | None:
-            true = unknown = 0
-            for child in children:
-                r = child(ev)
-                if r is True:
-                    true += 1
-                elif r is None:
-                    unknown += 1
-            if true >= needed:
-                return True
-            if true + unknown < needed:
-                return False
-            return None
-
-    else:  # pragma: no cover - the model has no other condition
-        raise TypeError(cond)
-    tests[id(cond)] = test
     return test
 
 
@@ -518,33 +409,14 @@ class Explanation:
 
 def _support(ev: _Evaluator, cond: Condition, truth: bool, out: list[str]) -> None:
     """The answered questions that make ``cond`` evaluate to ``truth``."""
-    if isinstance(cond, AnswerCondition):
-        value = ev.value(cond.answer)
-        if value is SKIPPED:
-            question = ev.ck.by_id.get(cond.answer)
+    for leaf in cond.witnesses(truth, ev.eval):
+        value = ev.value(leaf.answer)
+        if value is SKIPPED:  # false because never asked: why it was not asked explains it
+            question = ev.ck.by_id.get(leaf.answer)
             if question is not None and question.ask_when is not None:
                 _support(ev, question.ask_when, False, out)
-        elif value is not None and cond.answer not in out:
-            out.append(cond.answer)
-        return
-    if isinstance(cond, NotCondition):
-        _support(ev, cond.not_, not truth, out)
-        return
-    if isinstance(cond, AtLeastCondition):
-        for child in cond.of:
-            if ev.eval(child) is truth:
-                _support(ev, child, truth, out)
-        return
-    children = cond.all if isinstance(cond, AllCondition) else cond.any
-    conjunctive = isinstance(cond, AllCondition)
-    if conjunctive == truth:  # all true, or any false: every child counts
-        for child in children:
-            _support(ev, child, truth, out)
-    else:  # all false, or any true: one witness is enough
-        for child in children:
-            if ev.eval(child) is truth:
-                _support(ev, child, truth, out)
-                return
+        elif value is not None and leaf.answer not in out:
+            out.append(leaf.answer)
 
 
 def explain(state: State) -> Explanation:
@@ -588,19 +460,16 @@ def open_signs(state: State, outcome: Outcome) -> tuple[OpenSign, ...]:
     def visit(cond: Condition) -> None:
         if ev.eval(cond) is not None:
             return
-        if isinstance(cond, AnswerCondition):
-            value = ev.value(cond.answer)
+        for leaf in cond.open_leaves(ev.eval):
+            value = ev.value(leaf.answer)
             if value is None:  # never asked: its ask_when hangs on an unknown answer
-                ask_when = ck.by_id[cond.answer].ask_when
+                ask_when = ck.by_id[leaf.answer].ask_when
                 if ask_when is not None:
                     visit(ask_when)
-                return
-            options = found.setdefault(cond.answer, set())
+                continue
+            options = found.setdefault(leaf.answer, set())
             if isinstance(value, frozenset):
-                options.update(v for v in cond.values if v not in value)
-            return
-        for child in _children(cond):
-            visit(child)
+                options.update(v for v in leaf.values if v not in value)
 
     if outcome.when is not None:
         visit(outcome.when)
@@ -609,18 +478,6 @@ def open_signs(state: State, outcome: Outcome) -> tuple[OpenSign, ...]:
         question = ck.by_id[qid]
         signs.append(OpenSign(question, tuple(o for o in question.options if o.id in found[qid])))
     return tuple(signs)
-
-
-def _children(cond: Condition) -> tuple[Condition, ...]:
-    if isinstance(cond, AllCondition):
-        return cond.all
-    if isinstance(cond, AnyCondition):
-        return cond.any
-    if isinstance(cond, NotCondition):
-        return (cond.not_,)
-    if isinstance(cond, AtLeastCondition):
-        return cond.of
-    return ()
 
 
 # --- exhaustive exploration (for the checker) ----------------------------------------------
@@ -645,7 +502,7 @@ def domain(key: Key, question: Question, with_unknown: bool = True) -> list[Valu
 
 
 def _domain(question: Question, leaves: list[AnswerCondition], with_unknown: bool) -> list[Value]:
-    tests = [_leaf_test(leaf) for leaf in leaves]
+    tests = [leaf.test_value for leaf in leaves]
     if not with_unknown and not any(UNKNOWN in leaf.values for leaf in leaves):
         unknowns: tuple[tuple[str, ...], ...] = ((),)
     else:
@@ -714,7 +571,7 @@ def explore(key: Key, limit: int = 50_000) -> Exploration:
     # settled by the answered ones through ask_when): the results of the answered tests are a
     # state's signature, and a state whose signature was seen leads nowhere new.
     unique = list({id(leaf): leaf for leaf in _all_leaves(key)}.values())
-    leaves = [(leaf.answer, _leaf_test(leaf)) for leaf in unique]
+    leaves = [(leaf.answer, leaf.test_value) for leaf in unique]
     nodes = 0
     for with_unknown in (False, True):
         domains: dict[str, list[Value]] = {}

@@ -44,13 +44,10 @@ from .model import (
     AGE_QUESTION_ID,
     UNKNOWN,
     YES_NO,
-    AllCondition,
     AnswerCondition,
-    AnyCondition,
-    AtLeastCondition,
     Condition,
+    EnableWhen,
     Key,
-    NotCondition,
     Question,
 )
 from .orientation import NO_DEPARTEMENT
@@ -191,27 +188,10 @@ def _leaf_enable_when(key: Key, leaf: AnswerCondition, base: str) -> tuple[list[
     return items, ("any" if len(items) > 1 else None)
 
 
-def enable_when(key: Key, condition: Condition, base: str = DEFAULT_BASE) -> tuple[list[dict], str | None] | None:
+def enable_when(key: Key, condition: Condition, base: str = DEFAULT_BASE) -> EnableWhen | None:
     """FHIR enableWhen entries and enableBehavior for a condition, or None when FHIR's closed
     set of operators cannot express it (not, at_least, nested mixes)."""
-    if isinstance(condition, AnswerCondition):
-        return _leaf_enable_when(key, condition, base)
-    if isinstance(condition, (AllCondition, AnyCondition)):
-        wanted = "all" if isinstance(condition, AllCondition) else "any"
-        children = condition.all if isinstance(condition, AllCondition) else condition.any
-        items: list[dict] = []
-        for child in children:
-            if not isinstance(child, AnswerCondition):
-                return None
-            translated = _leaf_enable_when(key, child, base)
-            if translated is None:
-                return None
-            sub, behaviour = translated
-            if len(sub) > 1 and behaviour != wanted:
-                return None
-            items.extend(sub)
-        return items, (wanted if len(items) > 1 else None)
-    return None
+    return condition.enable_when(lambda leaf: _leaf_enable_when(key, leaf, base))
 
 
 def _quote(text: str) -> str:
@@ -224,35 +204,21 @@ def fhirpath(key: Key, condition: Condition) -> str:
     number left unknown) makes a test neither true nor false, so ``not`` is written with the
     "certainly false" form of its operand rather than FHIRPath's two-valued not().
     Each test is wrapped in ``exists()``/``empty()`` so that a hidden item gives a boolean."""
-    return _fhirpath(key, condition, True)
+    return condition.fhirpath(True, _leaf_fhirpath)
 
 
-def _fhirpath(key: Key, condition: Condition, truth: bool) -> str:
-    """FHIRPath for "the engine finds ``condition`` ``truth``". False is not the negation of
-    true: a hidden item's tests are false, an unknown answer's are neither."""
-    if isinstance(condition, AnswerCondition):
-        answers = _answers_path(condition)
-        if truth:
-            return f"{answers}.where({_match(condition)}).exists()"
-        if condition.is_numeric:
-            item = f"%resource.repeat(item).where(linkId={_quote(condition.answer)})"
-            return (f"({answers}.where({_match(condition)}).empty() and "
-                    f"{item}.extension.where(url = {_quote(UNKNOWN_NUMBER_EXTENSION['url'])}).empty())")
-        codes = (*condition.values, UNKNOWN)
-        return f"{answers}.where(code in ({' | '.join(_quote(c) for c in codes)})).empty()"
-    if isinstance(condition, (AllCondition, AnyCondition)):
-        children = condition.all if isinstance(condition, AllCondition) else condition.any
-        conjunction = isinstance(condition, AllCondition) == truth  # all true, or any false
-        return "(" + (" and " if conjunction else " or ").join(_fhirpath(key, c, truth) for c in children) + ")"
-    if isinstance(condition, NotCondition):
-        return _fhirpath(key, condition.not_, not truth)
-    if isinstance(condition, AtLeastCondition):
-        if truth:  # at least N certainly true
-            counted = " + ".join(f"iif({_fhirpath(key, c, True)}, 1, 0)" for c in condition.of)
-            return f"(({counted}) >= {condition.at_least})"
-        possible = " + ".join(f"iif({_fhirpath(key, c, False)}, 0, 1)" for c in condition.of)
-        return f"(({possible}) < {condition.at_least})"  # fewer than N can still be true
-    raise TypeError(condition)  # pragma: no cover
+def _leaf_fhirpath(condition: AnswerCondition, truth: bool) -> str:
+    """FHIRPath for "the engine finds this answer test ``truth``". False is not the negation
+    of true: a hidden item's tests are false, an unknown answer's are neither."""
+    answers = _answers_path(condition)
+    if truth:
+        return f"{answers}.where({_match(condition)}).exists()"
+    if condition.is_numeric:
+        item = f"%resource.repeat(item).where(linkId={_quote(condition.answer)})"
+        return (f"({answers}.where({_match(condition)}).empty() and "
+                f"{item}.extension.where(url = {_quote(UNKNOWN_NUMBER_EXTENSION['url'])}).empty())")
+    codes = (*condition.values, UNKNOWN)
+    return f"{answers}.where(code in ({' | '.join(_quote(c) for c in codes)})).empty()"
 
 
 def _answers_path(condition: AnswerCondition) -> str:

@@ -27,13 +27,9 @@ from .model import (
     AGE_QUESTION,
     URGENCY_LABELS,
     YES_NO,
-    AllCondition,
     AnswerCondition,
-    AnyCondition,
-    AtLeastCondition,
     Condition,
     Key,
-    NotCondition,
     Outcome,
     Question,
 )
@@ -128,17 +124,7 @@ def clause(key: Key, cond: Condition) -> Clause:
 
 
 def _clause(namer: _Namer, cond: Condition) -> Clause:
-    if isinstance(cond, AnswerCondition):
-        return Clause(namer.leaf(cond))
-    if isinstance(cond, AllCondition):
-        return Clause("toutes ces conditions :", tuple(_clause(namer, c) for c in cond.all))
-    if isinstance(cond, AnyCondition):
-        return Clause("l'une de ces conditions :", tuple(_clause(namer, c) for c in cond.any))
-    if isinstance(cond, NotCondition):
-        return Clause("pas ceci :", (_clause(namer, cond.not_),))
-    if isinstance(cond, AtLeastCondition):
-        return Clause(f"au moins {cond.at_least} parmi :", tuple(_clause(namer, c) for c in cond.of))
-    raise TypeError(cond)  # pragma: no cover
+    return cond.outline(lambda leaf: Clause(namer.leaf(leaf)), Clause)
 
 
 def condition_text(key: Key, cond: Condition) -> str:
@@ -147,16 +133,7 @@ def condition_text(key: Key, cond: Condition) -> str:
 
 
 def _inline(namer: _Namer, cond: Condition, top: bool = False) -> str:
-    if isinstance(cond, AnswerCondition):
-        return namer.leaf(cond)
-    if isinstance(cond, AtLeastCondition):
-        return f"au moins {cond.at_least} parmi (" + " ; ".join(_inline(namer, c) for c in cond.of) + ")"
-    if isinstance(cond, NotCondition):
-        return f"NON ({_inline(namer, cond.not_, top=True)})"
-    children = cond.all if isinstance(cond, AllCondition) else cond.any
-    joiner = " ET " if isinstance(cond, AllCondition) else " OU "
-    text = joiner.join(_inline(namer, c) for c in children)
-    return text if top or len(children) == 1 else f"({text})"
+    return cond.inline(namer.leaf, top=top)
 
 
 # --- the map as data (also the page's text alternative) --------------------------------------

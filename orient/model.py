@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Container, Iterator
 from functools import cached_property
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -139,10 +140,117 @@ AGE_QUESTION_ID = "age_group"
 
 # --- Conditions -------------------------------------------------------------------------
 # Structured data, never expressions. A leaf tests one answer; composites combine leaves.
+#
+# Each class carries what its type means: its children, its three-valued logic, its French
+# wording, its FHIR form. A caller (engine, checks, graph, fhir) passes in only what a leaf
+# needs from outside (how to read an answer, how to name a question, FHIR's syntax for one
+# test), so no caller dispatches on the type of a condition.
+
+# A compiled test: a closure from an evaluation context to True, False or None
+# (undetermined). The context (the engine's evaluator) is read only by the leaf tests the
+# caller supplies; the composites just combine their children's results.
+Verdict = bool | None
+Test = Callable[[Any], Verdict]
+# FHIR enableWhen entries and enableBehavior ("all", "any", or None for a single entry).
+EnableWhen = tuple[list[dict], str | None]
+T = TypeVar("T")
 
 
-class AnswerCondition(Frozen):
+class ConditionBase(Frozen):
+    """What every condition can do; each of the five classes below fills it in.
+
+    Not a field type: rule files name a condition through the ``Condition`` union."""
+
+    # The YAML key that says which condition this is: the union's discriminator tag.
+    TAG: ClassVar[str]
+
+    @property
+    def children(self) -> tuple[Condition, ...]:
+        """The conditions this one combines, in order (none for a leaf)."""
+        return ()
+
+    def located_children(self) -> Iterator[tuple[tuple[str | int, ...], Condition]]:
+        """Each child with the steps that lead to it in the YAML (the authors' spelling)."""
+        for i, child in enumerate(self.children):
+            yield (self.TAG, i), child
+
+    def leaves(self) -> Iterator[AnswerCondition]:
+        """Every answer test inside, depth first."""
+        for child in self.children:
+            yield from child.leaves()
+
+    def located_leaves(self, path: tuple = ()) -> Iterator[tuple[AnswerCondition, tuple]]:
+        """Every answer test with its path in the YAML, ``path`` being this condition's."""
+        for steps, child in self.located_children():
+            yield from child.located_leaves(path + steps)
+
+    # -- three-valued logic --
+
+    def compile(self, leaf: Callable[[AnswerCondition], Test], child: Callable[[Condition], Test]) -> Test:
+        """A closure computing this condition in three-valued logic: ``leaf`` compiles an
+        answer test, ``child`` a sub-condition (so the caller can also index every node)."""
+        raise NotImplementedError
+
+    def open_leaves(self, evaluate: Callable[[Condition], Verdict]) -> Iterator[AnswerCondition]:
+        """The answer tests that could still settle this condition, if it is undetermined:
+        those reached through undetermined children only (a determined child is settled
+        for good, three-valued logic being monotone)."""
+        for child in self.children:
+            if evaluate(child) is None:
+                yield from child.open_leaves(evaluate)
+
+    def open_questions(self, evaluate: Callable[[Condition], Verdict], answered: Container[str],
+                       out: set[str]) -> None:
+        """The questions of ``open_leaves`` not in ``answered``, added to ``out``: what the
+        walk may ask next. The walk's hot path, hence no generator. An open test on an
+        unanswered question is on one that may still be asked (a skipped one's is false)."""
+        for child in self.children:
+            if evaluate(child) is None:
+                child.open_questions(evaluate, answered, out)
+
+    def witnesses(self, truth: bool, evaluate: Callable[[Condition], Verdict]) -> Iterator[AnswerCondition]:
+        """The answer tests that make this condition evaluate to ``truth`` (its explanation):
+        every child that must have that value, or the first one when one is enough."""
+        raise NotImplementedError
+
+    # -- French (graph, explanations) --
+
+    @property
+    def heading(self) -> str:
+        """The French heading of a composite above its sub-clauses."""
+        raise NotImplementedError
+
+    def outline(self, leaf: Callable[[AnswerCondition], T], group: Callable[[str, tuple[T, ...]], T]) -> T:
+        """The condition as a French outline: ``leaf`` words an answer test, ``group`` puts a
+        heading (« toutes ces conditions : »...) above the outlines of the children."""
+        return group(self.heading, tuple(child.outline(leaf, group) for child in self.children))
+
+    def inline(self, leaf: Callable[[AnswerCondition], str], top: bool = False) -> str:
+        """The condition on one French line, ``leaf`` wording each answer test; ``top``: not
+        nested in another condition (no brackets needed)."""
+        raise NotImplementedError
+
+    # -- FHIR --
+
+    def enable_when(self, leaf: Callable[[AnswerCondition], EnableWhen | None],
+                    nested: bool = False) -> EnableWhen | None:
+        """FHIR enableWhen entries and enableBehavior, or None when FHIR's closed set of
+        operators cannot say it: FHIR has one answer test, or one all / any of answer tests
+        (``leaf`` translates an answer test), and nothing else (not, at_least, nesting)."""
+        return None
+
+    def fhirpath(self, truth: bool, leaf: Callable[[AnswerCondition, bool], str]) -> str:
+        """A FHIRPath boolean for "the engine finds this condition ``truth``", ``leaf``
+        writing it for an answer test. False is not the negation of true: an unknown answer
+        makes a test neither, so ``not`` asks for the "certainly false" form of its operand
+        rather than FHIRPath's two-valued not()."""
+        raise NotImplementedError
+
+
+class AnswerCondition(ConditionBase):
     """A test on one answer: equality, membership, inclusion, or numeric bounds."""
+
+    TAG: ClassVar[str] = "answer"
 
     answer: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
     is_: str | None = Field(default=None, alias="is")
@@ -155,7 +263,7 @@ class AnswerCondition(Frozen):
     ge: float | None = None
 
     @model_validator(mode="after")
-    def _one_operator(self) -> "AnswerCondition":
+    def _one_operator(self) -> AnswerCondition:
         families = [
             self.is_ is not None,
             self.in_ is not None,
@@ -184,30 +292,266 @@ class AnswerCondition(Frozen):
     def is_numeric(self) -> bool:
         return any(b is not None for b in (self.lt, self.le, self.gt, self.ge))
 
+    @cached_property
+    def test_value(self) -> Callable[[Any], Verdict]:
+        """The test on one answer value, specialised to this leaf's operator (built once per
+        frozen leaf: a walk runs it at every step). None (undetermined) when the answer is
+        unknown and the test does not name the unknown answer itself: "je ne sais pas" is
+        neither yes nor no, and boxes left unticked beside "non recherché" are unknown."""
+        if self.is_ is not None:
+            expected = self.is_
+            return lambda value: True if value == expected else (None if value == UNKNOWN else False)
+        if self.in_ is not None:
+            allowed = frozenset(self.in_)
 
-class AllCondition(Frozen):
-    all: tuple["Condition", ...] = Field(min_length=1)
+            def test_in(value: Any) -> Verdict:
+                if isinstance(value, frozenset):
+                    return False
+                return True if value in allowed else (None if value == UNKNOWN else False)
+
+            return test_in
+        if self.includes is not None or self.includes_any is not None:
+            members = frozenset((self.includes,) if self.includes is not None else self.includes_any or ())
+
+            def test_includes(value: Any) -> Verdict:
+                if not isinstance(value, frozenset):
+                    return False
+                if not value.isdisjoint(members):
+                    return True
+                return None if UNKNOWN in value else False
+
+            return test_includes
+        lt, le, gt, ge = self.lt, self.le, self.gt, self.ge
+
+        def test_bounds(value: Any) -> Verdict:
+            if value == UNKNOWN:
+                return None
+            if not isinstance(value, (int, float)):
+                return False
+            return ((lt is None or value < lt) and (le is None or value <= le)
+                    and (gt is None or value > gt) and (ge is None or value >= ge))
+
+        return test_bounds
+
+    def leaves(self) -> Iterator[AnswerCondition]:
+        yield self
+
+    def located_leaves(self, path: tuple = ()) -> Iterator[tuple[AnswerCondition, tuple]]:
+        yield self, path
+
+    def compile(self, leaf: Callable[[AnswerCondition], Test], child: Callable[[Condition], Test]) -> Test:
+        return leaf(self)
+
+    def open_leaves(self, evaluate: Callable[[Condition], Verdict]) -> Iterator[AnswerCondition]:
+        yield self
+
+    def open_questions(self, evaluate: Callable[[Condition], Verdict], answered: Container[str],
+                       out: set[str]) -> None:
+        if self.answer not in answered:
+            out.add(self.answer)
+
+    def witnesses(self, truth: bool, evaluate: Callable[[Condition], Verdict]) -> Iterator[AnswerCondition]:
+        yield self
+
+    def outline(self, leaf: Callable[[AnswerCondition], T], group: Callable[[str, tuple[T, ...]], T]) -> T:
+        return leaf(self)
+
+    def inline(self, leaf: Callable[[AnswerCondition], str], top: bool = False) -> str:
+        return leaf(self)
+
+    def enable_when(self, leaf: Callable[[AnswerCondition], EnableWhen | None],
+                    nested: bool = False) -> EnableWhen | None:
+        return leaf(self)
+
+    def fhirpath(self, truth: bool, leaf: Callable[[AnswerCondition, bool], str]) -> str:
+        return leaf(self, truth)
 
 
-class AnyCondition(Frozen):
-    any: tuple["Condition", ...] = Field(min_length=1)
+class _Junction(ConditionBase):
+    """``all`` and ``any``: one logic, with true and false swapped."""
+
+    # True for ``all``: one false child makes it false. For ``any``, one true child true.
+    CONJUNCTIVE: ClassVar[bool]
+    HEADING: ClassVar[str]
+    JOINER: ClassVar[str]
+
+    def compile(self, leaf: Callable[[AnswerCondition], Test], child: Callable[[Condition], Test]) -> Test:
+        return _short_circuit(tuple(child(c) for c in self.children), decisive=not self.CONJUNCTIVE)
+
+    def witnesses(self, truth: bool, evaluate: Callable[[Condition], Verdict]) -> Iterator[AnswerCondition]:
+        if self.CONJUNCTIVE == truth:  # all true, or any false: every child counts
+            for child in self.children:
+                yield from child.witnesses(truth, evaluate)
+        else:  # all false, or any true: one witness is enough
+            for child in self.children:
+                if evaluate(child) is truth:
+                    yield from child.witnesses(truth, evaluate)
+                    return
+
+    @property
+    def heading(self) -> str:
+        return self.HEADING
+
+    def inline(self, leaf: Callable[[AnswerCondition], str], top: bool = False) -> str:
+        children = self.children
+        text = self.JOINER.join(child.inline(leaf) for child in children)
+        return text if top or len(children) == 1 else f"({text})"
+
+    def enable_when(self, leaf: Callable[[AnswerCondition], EnableWhen | None],
+                    nested: bool = False) -> EnableWhen | None:
+        if nested:
+            return None
+        wanted = self.TAG  # FHIR's enableBehavior has the same two words
+        items: list[dict] = []
+        for child in self.children:
+            translated = child.enable_when(leaf, nested=True)
+            if translated is None:
+                return None
+            sub, behaviour = translated
+            if len(sub) > 1 and behaviour != wanted:
+                return None
+            items.extend(sub)
+        return items, (wanted if len(items) > 1 else None)
+
+    def fhirpath(self, truth: bool, leaf: Callable[[AnswerCondition, bool], str]) -> str:
+        conjunction = self.CONJUNCTIVE == truth  # all true, or any false
+        return "(" + (" and " if conjunction else " or ").join(c.fhirpath(truth, leaf) for c in self.children) + ")"
 
 
-class NotCondition(Frozen):
-    not_: "Condition" = Field(alias="not")
+class AllCondition(_Junction):
+    TAG: ClassVar[str] = "all"
+    CONJUNCTIVE: ClassVar[bool] = True
+    HEADING: ClassVar[str] = "toutes ces conditions :"
+    JOINER: ClassVar[str] = " ET "
+
+    all: tuple[Condition, ...] = Field(min_length=1)
+
+    @property
+    def children(self) -> tuple[Condition, ...]:
+        return self.all
 
 
-class AtLeastCondition(Frozen):
+class AnyCondition(_Junction):
+    TAG: ClassVar[str] = "any"
+    CONJUNCTIVE: ClassVar[bool] = False
+    HEADING: ClassVar[str] = "l'une de ces conditions :"
+    JOINER: ClassVar[str] = " OU "
+
+    any: tuple[Condition, ...] = Field(min_length=1)
+
+    @property
+    def children(self) -> tuple[Condition, ...]:
+        return self.any
+
+
+class NotCondition(ConditionBase):
+    TAG: ClassVar[str] = "not"
+
+    not_: Condition = Field(alias="not")
+
+    @property
+    def children(self) -> tuple[Condition, ...]:
+        return (self.not_,)
+
+    def located_children(self) -> Iterator[tuple[tuple[str | int, ...], Condition]]:
+        yield ("not",), self.not_
+
+    def compile(self, leaf: Callable[[AnswerCondition], Test], child: Callable[[Condition], Test]) -> Test:
+        inner = child(self.not_)
+
+        def test(context: Any) -> Verdict:
+            r = inner(context)
+            return None if r is None else not r
+
+        return test
+
+    def witnesses(self, truth: bool, evaluate: Callable[[Condition], Verdict]) -> Iterator[AnswerCondition]:
+        yield from self.not_.witnesses(not truth, evaluate)
+
+    @property
+    def heading(self) -> str:
+        return "pas ceci :"
+
+    def inline(self, leaf: Callable[[AnswerCondition], str], top: bool = False) -> str:
+        return f"NON ({self.not_.inline(leaf, top=True)})"
+
+    def fhirpath(self, truth: bool, leaf: Callable[[AnswerCondition, bool], str]) -> str:
+        return self.not_.fhirpath(not truth, leaf)
+
+
+class AtLeastCondition(ConditionBase):
+    TAG: ClassVar[str] = "at_least"
+
     at_least: int = Field(ge=1)
-    of: tuple["Condition", ...] = Field(min_length=1)
+    of: tuple[Condition, ...] = Field(min_length=1)
+
+    @property
+    def children(self) -> tuple[Condition, ...]:
+        return self.of
+
+    def located_children(self) -> Iterator[tuple[tuple[str | int, ...], Condition]]:
+        for i, child in enumerate(self.of):
+            yield ("of", i), child
+
+    def compile(self, leaf: Callable[[AnswerCondition], Test], child: Callable[[Condition], Test]) -> Test:
+        children, needed = tuple(child(c) for c in self.of), self.at_least
+
+        def test(context: Any) -> Verdict:
+            true = unknown = 0
+            for c in children:
+                r = c(context)
+                if r is True:
+                    true += 1
+                elif r is None:
+                    unknown += 1
+            if true >= needed:
+                return True
+            if true + unknown < needed:
+                return False
+            return None
+
+        return test
+
+    def witnesses(self, truth: bool, evaluate: Callable[[Condition], Verdict]) -> Iterator[AnswerCondition]:
+        for child in self.of:
+            if evaluate(child) is truth:
+                yield from child.witnesses(truth, evaluate)
+
+    @property
+    def heading(self) -> str:
+        return f"au moins {self.at_least} parmi :"
+
+    def inline(self, leaf: Callable[[AnswerCondition], str], top: bool = False) -> str:
+        return f"au moins {self.at_least} parmi (" + " ; ".join(c.inline(leaf) for c in self.of) + ")"
+
+    def fhirpath(self, truth: bool, leaf: Callable[[AnswerCondition, bool], str]) -> str:
+        if truth:  # at least N certainly true
+            counted = " + ".join(f"iif({c.fhirpath(True, leaf)}, 1, 0)" for c in self.of)
+            return f"(({counted}) >= {self.at_least})"
+        possible = " + ".join(f"iif({c.fhirpath(False, leaf)}, 0, 1)" for c in self.of)
+        return f"(({possible}) < {self.at_least})"  # fewer than N can still be true
+
+
+def _short_circuit(children: tuple[Test, ...], decisive: bool) -> Test:
+    """``all`` (decisive False) or ``any`` (decisive True) in three-valued logic: the first
+    child with the decisive value settles it; otherwise undetermined if any child is."""
+
+    def test(context: Any) -> Verdict:
+        result: Verdict = not decisive
+        for child in children:
+            r = child(context)
+            if r is decisive:
+                return decisive
+            if r is None:
+                result = None
+        return result
+
+    return test
 
 
 def _condition_tag(value: Any) -> str | None:
-    if isinstance(value, BaseModel):
-        return {
-            AnswerCondition: "answer", AllCondition: "all", AnyCondition: "any",
-            NotCondition: "not", AtLeastCondition: "at_least",
-        }[type(value)]
+    if isinstance(value, ConditionBase):
+        return value.TAG
     if isinstance(value, dict):
         for tag in ("answer", "all", "any", "not", "at_least"):
             if tag in value:
@@ -231,20 +575,9 @@ Condition = Annotated[
 ]
 
 
-def iter_leaves(condition: Condition):
+def iter_leaves(condition: Condition) -> Iterator[AnswerCondition]:
     """Every AnswerCondition inside a condition, depth first."""
-    if isinstance(condition, AnswerCondition):
-        yield condition
-    elif isinstance(condition, NotCondition):
-        yield from iter_leaves(condition.not_)
-    else:
-        children = (
-            condition.all if isinstance(condition, AllCondition)
-            else condition.any if isinstance(condition, AnyCondition)
-            else condition.of
-        )
-        for child in children:
-            yield from iter_leaves(child)
+    return condition.leaves()
 
 
 # --- Keys ---------------------------------------------------------------------------------

@@ -470,6 +470,81 @@ def test_engine_imports_no_web_framework():
     assert result.returncode == 0, f"imports {result.stdout.strip()} {result.stderr}"
 
 
+# --- each condition type carries its own behaviour ----------------------------------------------
+
+
+CONDITION_TYPES = ("AnswerCondition", "AllCondition", "AnyCondition", "NotCondition", "AtLeastCondition")
+
+
+def test_no_module_dispatches_on_the_condition_types():
+    """Conditions evaluate, explain and export themselves (orient/model.py): a caller that tests
+    a condition's type would be a second place to change when a condition type is added."""
+    found = []
+    for path in sorted((ROOT / "orient").rglob("*.py")):
+        if path.name == "model.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance":
+                names = {n.id for n in ast.walk(node.args[1]) if isinstance(n, ast.Name)} if len(node.args) > 1 else set()
+            elif isinstance(node, ast.MatchClass) and isinstance(node.cls, ast.Name):
+                names = {node.cls.id}
+            else:
+                continue
+            if names & set(CONDITION_TYPES):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, found
+
+
+def test_every_condition_type_implements_every_behaviour():
+    import orient.model as model
+
+    shared = model.ConditionBase
+    for name in CONDITION_TYPES:
+        cls = getattr(model, name)
+        for method in ("compile", "witnesses", "inline", "fhirpath"):
+            assert getattr(cls, method) is not getattr(shared, method), (name, method)
+    composite = _cond({"all": [{"any": [{"answer": "a", "is": "oui"}]}, {"not": {"answer": "a", "is": "non"}},
+                               {"at_least": 1, "of": [{"answer": "a", "is": "nsp"}]}]})
+    assert composite.heading == "toutes ces conditions :"
+    assert [c.heading for c in composite.children] == ["l'une de ces conditions :", "pas ceci :", "au moins 1 parmi :"]
+
+
+def test_leaf_paths_lead_to_the_leaves_in_the_yaml(ruleset):
+    """``located_leaves`` gives the path of each answer test in the authors' YAML (the checker's
+    diagnostics point there): following it through the YAML form finds that very test."""
+    for key in ruleset.keys.values():
+        conditions = [q.ask_when for q in key.questions if q.ask_when is not None]
+        conditions += [o.when for o in key.outcomes if o.when is not None]
+        for cond in conditions:
+            data = cond.model_dump(by_alias=True, exclude_none=True)
+            located = list(cond.located_leaves(("when",)))
+            assert [leaf for leaf, _ in located] == list(cond.leaves())
+            for leaf, path in located:
+                assert path[0] == "when"
+                node = data
+                for step in path[1:]:
+                    node = node[step]
+                assert node == leaf.model_dump(by_alias=True, exclude_none=True), (key.id, path)
+
+
+def test_open_leaves_and_witnesses_follow_three_valued_logic(triage):
+    cond = _cond({"any": [{"answer": "signe-1", "is": "oui"}, {"all": [{"answer": "signe-2", "is": "oui"},
+                                                                        {"not": {"answer": "signe-3", "is": "oui"}}]}]})
+
+    def ev(answers):
+        return lambda c: evaluate(triage, c, answers)
+
+    # Undetermined: only what an undetermined branch tests can settle it.
+    assert [leaf.answer for leaf in cond.open_leaves(ev({"signe-1": "non"}))] == ["signe-2", "signe-3"]
+    assert [leaf.answer for leaf in cond.open_leaves(ev({"signe-1": "non", "signe-2": "non"}))] == []
+    # True through the second branch: one witness (the first true child) is enough for "any"...
+    answers = {"signe-1": "non", "signe-2": "oui", "signe-3": "non"}
+    assert [leaf.answer for leaf in cond.witnesses(True, ev(answers))] == ["signe-2", "signe-3"]
+    # ...and false: every child of "any" counts, the first false child of "all" is enough.
+    answers = {"signe-1": "non", "signe-2": "non", "signe-3": "non"}
+    assert [leaf.answer for leaf in cond.witnesses(False, ev(answers))] == ["signe-1", "signe-2"]
+
+
 # --- properties on the shipped keys ---------------------------------------------------------------
 
 

@@ -87,6 +87,32 @@ def test_conditions_read_as_french():
     assert tree.children[2].text == "au moins 2 parmi :" and len(tree.children[2].children) == 4
 
 
+def test_every_condition_type_has_its_french_wording():
+    """Each condition type words itself (orient/model.py); nested all/any are bracketed on one
+    line unless they hold a single test, and what ``NON`` covers always is."""
+    from pydantic import TypeAdapter
+
+    from orient.model import Condition
+
+    key = SHIPPED.keys["raynaud"]
+    cond = TypeAdapter(Condition).validate_python({"all": [
+        {"any": [{"answer": "necrose", "is": "oui"}, {"answer": "crise-renale", "is": "oui"}]},
+        {"not": {"all": [{"answer": "debut-tardif", "is": "non"}, {"answer": "necrose", "is": "non"}]}},
+        {"any": [{"answer": "crise-renale", "is": "nsp"}]},
+        {"at_least": 1, "of": [{"answer": "debut-tardif", "is": "oui"}]},
+    ]})
+    necrose, renale, tardif = "Q2 « Y a-t-il une plaie, une nécrose ou un doigt qui… »", \
+        "Q3 « La tension est-elle brutalement très élevée… »", "Q5 « Le Raynaud est-il apparu après 30 ans ? »"
+    assert graph.condition_text(key, cond) == (
+        f"({necrose} = Oui OU {renale} = Oui) ET NON ({tardif} = Non ET {necrose} = Non) "
+        f"ET {renale} = Je ne sais pas ET au moins 1 parmi ({tardif} = Oui)")
+    tree = graph.clause(key, cond)
+    assert tree.text == "toutes ces conditions :"
+    assert [c.text for c in tree.children] == [
+        "l'une de ces conditions :", "pas ceci :", "l'une de ces conditions :", "au moins 1 parmi :"]
+    assert tree.children[1].children[0].children[0] == graph.Clause(f"{tardif} = Non")
+
+
 def test_shorten_cuts_at_a_word_with_an_ellipsis():
     assert graph.shorten("Court ?") == "Court ?"
     cut = graph.shorten("Y a-t-il une plaie, une nécrose ou un doigt qui reste blanc entre les crises ?", 30)
