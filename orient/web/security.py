@@ -56,8 +56,8 @@ def init_app(app: Flask) -> None:
     def _security_headers(response: Response) -> Response:
         # Only where a view has not set its own. One pass over the few headers already there:
         # ``Headers.setdefault`` finds a missing name by raising and catching werkzeug's
-        # BadRequestKeyError, seven times per response, which costs about a tenth of a
-        # wizard request and a fifth of /sante (bench/README.md, #15).
+        # BadRequestKeyError, seven times per response: measured at about a sixth of a wizard
+        # request and a quarter of /sante (bench/README.md, #15).
         headers = response.headers
         present = {name.lower() for name in headers.keys()}
         headers.extend([(name, value) for lower, name, value in defaults if lower not in present])
