@@ -58,7 +58,7 @@ def child(name: str, count: int) -> None:
     # The same cookie is replayed for minutes under valgrind; a real visitor's is rewritten at
     # most once a minute (SESSION_REFRESH_AFTER, orient/web/cookie.py): not per request.
     app = application({"SECRET_KEY": secret, "WTF_CSRF_ENABLED": False, "SESSION_REFRESH_AFTER": 10**9})
-    logging.getLogger().handlers = [logging.StreamHandler(open(os.devnull, "w"))]
+    logging.getLogger().handlers = [logging.StreamHandler(open(os.devnull, "w"))]  # noqa: SIM115 (lives as long as the run)
     method, path, cookie, data = REQUESTS[name]
     options = {"method": method, "path": path, "base_url": "http://127.0.0.1:8000",
                "headers": {"Cookie": cookies[cookie]} if cookie else {}}

@@ -416,8 +416,8 @@ def behind_nginx(args, wrk: str, secret_key: str, run_s: int, soak_s: int) -> in
             per_round: dict[str, list[dict]] = {label: [] for label, *_ in runs}
             for round_no in range(1, args.rounds + 1):
                 # alternate which path goes first, so neither always follows the other
-                order = runs if round_no % 2 else [r for pair in zip(runs[1::2], runs[0::2]) for r in pair]
-                for label, script, url, name in order:
+                order = runs if round_no % 2 else [r for pair in zip(runs[1::2], runs[0::2], strict=True) for r in pair]
+                for label, script, url, _name in order:
                     g0, n0 = workers_cpu_s(gunicorn_workers), workers_cpu_s(nginx_workers)
                     r = run_wrk(wrk, script, url, c, run_s)
                     n = max(r["requests"], 1)
@@ -436,9 +436,10 @@ def behind_nginx(args, wrk: str, secret_key: str, run_s: int, soak_s: int) -> in
 
             for route, path in (("trivial", "/sante"), ("journey", "journey (GET q, POST, GET result)")):
                 row(f"{path}: req/s, p50 / p99 ({c} conn, median round)",
-                    *pair(lambda n: f"{med[f'{route}-{n}']['rps']:.0f}, {med[f'{route}-{n}']['p50'] / 1000:.1f} / "
-                                    f"{med[f'{route}-{n}']['p99'] / 1000:.1f} ms"))
-            ratios = {n: [j["rps"] / t["rps"] for j, t in zip(per_round[f"journey-{n}"], per_round[f"trivial-{n}"])]
+                    *pair(lambda n, route=route: f"{med[f'{route}-{n}']['rps']:.0f}, "
+                                                 f"{med[f'{route}-{n}']['p50'] / 1000:.1f} / "
+                                                 f"{med[f'{route}-{n}']['p99'] / 1000:.1f} ms"))
+            ratios = {n: [j["rps"] / t["rps"] for j, t in zip(per_round[f"journey-{n}"], per_round[f"trivial-{n}"], strict=True)]
                       for n in targets}
             ratio = {n: med[f"journey-{n}"]["rps"] / med[f"trivial-{n}"]["rps"] for n in targets}
             budget("ratio journey / /sante req/s (medians; rounds)",
@@ -466,7 +467,8 @@ def behind_nginx(args, wrk: str, secret_key: str, run_s: int, soak_s: int) -> in
             budget("journey shape: share of 303, 4xx+5xx (all rounds)", *pair(lambda n: f"{shape[n][0]:.3f}, {shape[n][1]}"),
                    all(abs(share - 1 / 3) <= 0.01 and bad == 0 for share, bad in shape.values()))
             round_errors = {n: [sum(x) for x in zip(*(_errors(r) for label, rs in per_round.items()
-                                                       if label.endswith(n) for r in rs))] for n in targets}
+                                                       if label.endswith(n) for r in rs), strict=True)]
+                            for n in targets}
             budget("rounds: socket errors / non-2xx-3xx / 5xx", *pair(lambda n: " / ".join(map(str, round_errors[n]))),
                    all(not any(v) for v in round_errors.values()))
 
@@ -505,7 +507,7 @@ def behind_nginx(args, wrk: str, secret_key: str, run_s: int, soak_s: int) -> in
         if r is None:
             print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
         else:
-            print("| " + " | ".join(v.ljust(w) for v, w in zip(r, widths)) + " |")
+            print("| " + " | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) + " |")
     print("\nbudgets (gunicorn alone, as before; errors on both paths): " + ("FAIL" if failed else "PASS"))
     return 1 if failed else 0
 
@@ -642,7 +644,7 @@ def main() -> int:
             share_303 = s3 / total if total else 0.0
             budget("journey shape (1 in 3 is a 303, no 4xx/5xx)", f"{share_303:.3f}, {s45}",
                    "1/3±.01, 0", abs(share_303 - 1 / 3) <= 0.01 and s45 == 0)
-            ratios = [j["rps"] / t["rps"] for j, t in zip(per_round["journey"], per_round["trivial"])]
+            ratios = [j["rps"] / t["rps"] for j, t in zip(per_round["journey"], per_round["trivial"], strict=True)]
             ratio = jr["rps"] / tr["rps"]
             budget(f"ratio journey / {trivial} req/s (medians; rounds {min(ratios):.2f}–{max(ratios):.2f})",
                    f"{ratio:.2f}", f"≥ {BUDGET_RATIO:.2f}", ratio >= BUDGET_RATIO)

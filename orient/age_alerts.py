@@ -17,8 +17,8 @@ from typing import cast
 from .model import (
     AGE_BANDS,
     AGE_QUESTION_ID,
-    AgeBand,
     AgeAlertLayer,
+    AgeBand,
     AllCondition,
     AnswerCondition,
     Condition,

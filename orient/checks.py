@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from . import age_alerts, engine
 from .diagnostics import Diagnostic, suggest
@@ -75,9 +75,11 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
     regions: dict[str, Region] = {}
     if parsed.territories:
         territories, smap = parsed.territories
-        region_ids = _unique(diags, ((r.code, smap, ("regions", i, "code")) for i, r in enumerate(territories.regions)), "région")
+        region_ids = _unique(diags, ((r.code, smap, ("regions", i, "code"))
+                                     for i, r in enumerate(territories.regions)), "région")
         regions = {r.code: r for r in territories.regions}
-        _unique(diags, ((d.code, smap, ("departements", i, "code")) for i, d in enumerate(territories.departements)), "département")
+        _unique(diags, ((d.code, smap, ("departements", i, "code"))
+                        for i, d in enumerate(territories.departements)), "département")
         departements = {d.code: d for d in territories.departements}
         for i, dep in enumerate(territories.departements):
             if dep.region not in region_ids:
@@ -96,15 +98,16 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
         base = ("centres", i)
         filiere_known = _ref(diags, smap, base + ("filiere",), centre.filiere, known_filieres, "FILIERE_INCONNUE",
                              "filière")
-        if networks is not None and filiere_known and _ref(diags, smap, base + ("network",), centre.network, network_ids,
-                                         "RESEAU_INCONNU", "réseau"):
-            if networks[centre.network].filiere != centre.filiere:
-                diags.append(smap.diag(base + ("network",), "RESEAU_FILIERE",
-                                       f"le réseau « {centre.network} » appartient à la filière "
-                                       f"« {networks[centre.network].filiere} », pas à « {centre.filiere} »"))
+        network_known = networks is not None and filiere_known and _ref(
+            diags, smap, base + ("network",), centre.network, network_ids, "RESEAU_INCONNU", "réseau")
+        if network_known and networks is not None and networks[centre.network].filiere != centre.filiere:
+            diags.append(smap.diag(base + ("network",), "RESEAU_FILIERE",
+                                   f"le réseau « {centre.network} » appartient à la filière "
+                                   f"« {networks[centre.network].filiere} », pas à « {centre.filiere} »"))
         _mirrors(diags, smap, base, centre, ("source", "web", "contact_url"))
         if departements:
-            _ref(diags, smap, base + ("departement",), centre.departement, departements, "TERRITOIRE_INCONNU", "département")
+            _ref(diags, smap, base + ("departement",), centre.departement, departements, "TERRITOIRE_INCONNU",
+                 "département")
     for pnds, smap, i in parsed.pnds:
         for j, fid in enumerate(pnds.filieres):
             _ref(diags, smap, ("pnds", i, "filieres", j), fid, known_filieres, "FILIERE_INCONNUE", "filière")
@@ -150,26 +153,26 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
             diags.append(smap.diag(("key",), "CLE_INCONNUE", f"clé « {scenario_file.key} » inconnue",
                                    suggestion=suggest(scenario_file.key, known_keys)))
             continue
-        key = keys_by_id.get(scenario_file.key)
+        scenario_key = keys_by_id.get(scenario_file.key)
         for i, scenario in enumerate(scenario_file.scenarios):
             base = ("scenarios", i)
             if scenario.id in scenario_ids:
                 diags.append(smap.diag(base + ("id",), "ID_DUPLIQUE", f"scénario « {scenario.id} » en double"))
             scenario_ids.add(scenario.id)
-            if key is None:
+            if scenario_key is None:
                 continue
-            if key.outcome(scenario.expect) is None:
+            if scenario_key.outcome(scenario.expect) is None:
                 diags.append(smap.diag(base + ("expect",), "ISSUE_INCONNUE",
-                                       f"issue « {scenario.expect} » inconnue dans la clé « {key.id} »",
-                                       suggestion=suggest(scenario.expect, [o.id for o in key.outcomes])))
+                                       f"issue « {scenario.expect} » inconnue dans la clé « {scenario_key.id} »",
+                                       suggestion=suggest(scenario.expect, [o.id for o in scenario_key.outcomes])))
             else:
-                covered.setdefault(key.id, set()).add(scenario.expect)
+                covered.setdefault(scenario_key.id, set()).add(scenario.expect)
             for qid, raw in scenario.answers.items():
-                question = key.question(qid)
+                question = scenario_key.question(qid)
                 if question is None:
                     diags.append(smap.diag(base + ("answers", qid), "QUESTION_INCONNUE",
-                                           f"question « {qid} » inconnue dans la clé « {key.id} »",
-                                           suggestion=suggest(qid, [q.id for q in key.questions]), key=True))
+                                           f"question « {qid} » inconnue dans la clé « {scenario_key.id} »",
+                                           suggestion=suggest(qid, [q.id for q in scenario_key.questions]), key=True))
                     continue
                 try:
                     engine.normalise(question, list(raw) if isinstance(raw, tuple) else raw, departements or None)
@@ -206,7 +209,8 @@ def _mirrors(diags: list[Diagnostic], smap: SourceMap, base: tuple, item, fields
         url = getattr(item, name)
         host = mirror_host(url) if url else None
         if host:
-            diags.append(smap.diag(base + (name,), "SOURCE_MIROIR", f"« {host} » copie des documents sans en être l'éditeur : citez la page de "
+            diags.append(smap.diag(base + (name,), "SOURCE_MIROIR",
+                                   f"« {host} » copie des documents sans en être l'éditeur : citez la page de "
                                    "l'hôpital, du centre, de la filière ou le Bulletin officiel"))
 
 
@@ -307,8 +311,8 @@ def _question_texts(question) -> list[tuple[tuple, str]]:
 
 
 def _outcome_texts(outcome) -> list[tuple[tuple, str]]:
-    texts = [((name,), getattr(outcome, name)) for name in ("title", "rationale", "refer_if", "reevaluate_if",
-                                                            "safeguarding") if getattr(outcome, name)]
+    texts: list[tuple[tuple, str]] = [((name,), getattr(outcome, name)) for name in (
+        "title", "rationale", "refer_if", "reevaluate_if", "safeguarding") if getattr(outcome, name)]
     texts += [((name, j), item) for name in ("do_now", "tests") for j, item in enumerate(getattr(outcome, name))]
     if outcome.red_flag is not None:
         texts += [(("red_flag", name), getattr(outcome.red_flag, name)) for name in ("check", "if_unchecked")]
@@ -329,7 +333,8 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
     if key.id != stem:
         diags.append(smap.diag(("id",), "ID_FICHIER", f"l'id « {key.id} » doit être le nom du fichier (« {stem} »)"))
     if not key.sources:
-        diags.append(smap.diag(("sources",) if "sources" in smap.keys.get((), ()) or ("sources",) in smap.values else ("id",),
+        declared = "sources" in smap.keys.get((), ()) or ("sources",) in smap.values
+        diags.append(smap.diag(("sources",) if declared else ("id",),
                                "SOURCES_MANQUANTES", "la clé ne cite aucune source (title, url, year)"))
     if key.review_due < key.reviewed_on:
         diags.append(smap.diag(("review_due",), "DATES_REVISION", "review_due précède reviewed_on"))
@@ -386,7 +391,8 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
             question = key.question(leaf.answer)
             if question is None:
                 diags.append(smap.diag(leaf_path + ("answer",), "QUESTION_INCONNUE",
-                                       f"question « {leaf.answer} » inconnue", suggestion=suggest(leaf.answer, all_ids)))
+                                       f"question « {leaf.answer} » inconnue",
+                                       suggestion=suggest(leaf.answer, all_ids)))
                 continue
             if before is not None and order.get(leaf.answer, -1) >= before:
                 diags.append(smap.diag(leaf_path + ("answer",), "ASK_WHEN_ORDRE",
@@ -446,8 +452,9 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
             for field_name in ("centres", "centre_types", "networks"):
                 if getattr(outcome, field_name):
                     diags.append(smap.diag(base + (field_name,), "URGENCE_CENTRES",
-                                           "une urgence envoie vers les soins d'urgence, pas vers des centres experts : "
-                                           f"retirez « {field_name} » (la filière reste affichée pour la suite)"))
+                                           "une urgence envoie vers les soins d'urgence, pas vers des centres "
+                                           f"experts : retirez « {field_name} » (la filière reste affichée pour "
+                                           "la suite)"))
         elif outcome.emergency_route:
             diags.append(smap.diag(base + ("emergency_route",), "ROUTE_URGENCE_INUTILE",
                                    "emergency_route ne sert qu'aux issues « emergency »"))
@@ -461,8 +468,8 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
                                    "« je ne sais pas » : une inconnue ne rassure jamais"))
         if outcome.urgency == "urgence" and outcome.red_flag is None:
             diags.append(smap.diag(base + ("urgency",), "DRAPEAU_ROUGE_MANQUANT",
-                                   "une issue « urgence » est un signe d'alerte : donnez red_flag (check : quoi vérifier "
-                                   "aujourd'hui et comment ; if_unchecked : que faire si c'est impossible)"))
+                                   "une issue « urgence » est un signe d'alerte : donnez red_flag (check : quoi "
+                                   "vérifier aujourd'hui et comment ; if_unchecked : que faire si c'est impossible)"))
         if layer is not None and any(o.id == outcome.id for o in layer.outcomes):
             diags.append(smap.diag(base + ("id",), "ID_DUPLIQUE",
                                    f"issue « {outcome.id} » déjà déclarée dans alertes-age.yaml"))
@@ -527,4 +534,4 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
     return diags
 
 
-__all__ = ["Parsed", "check", "check_key", "AGE_BANDS", "YES_NO", "Resource"]
+__all__ = ["AGE_BANDS", "YES_NO", "Parsed", "Resource", "check", "check_key"]

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Union
 
 from .model import (
-    AGE_QUESTION_ID,
     NONE_OF_THESE,
     UNKNOWN,
     YES_NO,
@@ -39,7 +38,7 @@ from .model import (
     iter_leaves,
 )
 
-Value = Union[str, float, frozenset]
+Value = str | float | frozenset
 Answers = Mapping[str, Value]
 
 
@@ -101,7 +100,7 @@ def normalise(question: Question, raw: object, departements: Iterable[str] | Non
             raise InvalidAnswer(question.id, "Un nombre est attendu.")
         if question.integer and not number.is_integer():
             raise InvalidAnswer(question.id, "Un nombre entier est attendu.")
-        if question.min is not None and number < question.min or question.max is not None and number > question.max:
+        if (question.min is not None and number < question.min) or (question.max is not None and number > question.max):
             raise InvalidAnswer(question.id, f"La valeur doit être comprise entre {_fmt(question.min)} "
                                              f"et {_fmt(question.max)} {question.unit or ''}".rstrip() + ".")
         return number
@@ -137,7 +136,9 @@ def describe(question: Question, value: Value, departement_names: Mapping[str, s
     if question.kind == "multiple":
         labels = [o.label for o in question.options if o.id in value]  # type: ignore[operator]
         if UNKNOWN in value:  # type: ignore[operator]
-            return " ; ".join(labels + ["les autres signes non recherchés"]) if labels else "Je ne sais pas, ou pas recherché"
+            if not labels:
+                return "Je ne sais pas, ou pas recherché"
+            return " ; ".join(labels + ["les autres signes non recherchés"])
         return " ; ".join(labels) if labels else "Aucun de ces signes"
     if value == UNKNOWN and question.kind == "number":
         return "Valeur inconnue"
@@ -190,7 +191,7 @@ def compile_key(key: Key) -> CompiledKey:
 class _Evaluator:
     """Evaluates conditions against one set of answers, memoising ask_when results."""
 
-    __slots__ = ("ck", "answers", "_asked")
+    __slots__ = ("_asked", "answers", "ck")
 
     def __init__(self, ck: CompiledKey, answers: Answers):
         self.ck = ck
@@ -246,7 +247,7 @@ class _Evaluator:
         return self.ck.by_id[min(candidates, key=self.ck.order.__getitem__)]
 
 
-_Test = Callable[[_Evaluator], Union[bool, None]]
+_Test = Callable[[_Evaluator], bool | None]
 
 
 def _compile(cond: Condition, tests: dict[int, _Test]) -> _Test:
@@ -535,7 +536,7 @@ def _domain(question: Question, leaves: list[AnswerCondition], with_unknown: boo
         return numbers + [UNKNOWN] if unknowns[-1] else numbers
     # departement: every code named by a condition, plus one that none names
     named = {v for leaf in leaves for v in leaf.values}
-    return sorted(named) + ["__autre__"]
+    return [*sorted(named), "__autre__"]
 
 
 def _all_leaves(key: Key) -> list[AnswerCondition]:

@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from . import engine
 from .consultation import Consultation
@@ -116,7 +117,8 @@ def _name(key: Key) -> str:
 def _departement_question() -> Question:
     return Question.model_construct(
         id=DEPARTEMENT_ITEM, kind="departement", text="Dans quel département vit le patient ?",
-        hint="Facultatif : sert à proposer les centres experts les plus proches. Le département suffit ; aucune adresse.",
+        hint="Facultatif : sert à proposer les centres experts les plus proches. Le département suffit ; "
+             "aucune adresse.",
         options=(), ask_when=None, unit=None, min=None, max=None, integer=False)
 
 
@@ -168,7 +170,7 @@ def _leaf_enable_when(key: Key, leaf: AnswerCondition, base: str) -> tuple[list[
     if leaf.is_numeric:
         if question.kind != "number":
             return None
-        items = []
+        items: list[dict[str, Any]] = []
         for attr, operator in _NUMERIC_OPERATORS:
             bound = getattr(leaf, attr)
             if bound is None:
@@ -181,7 +183,7 @@ def _leaf_enable_when(key: Key, leaf: AnswerCondition, base: str) -> tuple[list[
     if question.kind == "number":
         return None
     system = code_system(key, question, base)
-    items = [{"question": question.id, "operator": "=", "answerCoding": {"system": system, "code": code}}
+    items = [{"question": question.id, "operator": "=", "answerCoding": {"system": system, "code": str(code)}}
              for code in leaf.values]
     if leaf.includes is not None or leaf.is_ is not None:
         return items, None
@@ -248,7 +250,7 @@ def _item(key: Key, question: Question, ruleset=None, base: str = DEFAULT_BASE) 
         if codings is None:
             item["answerValueSet"] = f"{base.rstrip('/')}/ValueSet/departements"
         else:
-            options = [{"valueCoding": c} for c in codings]
+            options: list[dict[str, Any]] = [{"valueCoding": c} for c in codings]
             if question.kind == "multiple":
                 options.append({"valueCoding": _coding(key, question, NONE_CODE, ruleset, base),
                                 "extension": [{"url": EXT_OPTION_EXCLUSIVE, "valueBoolean": True}]})
@@ -294,7 +296,8 @@ def _item(key: Key, question: Question, ruleset=None, base: str = DEFAULT_BASE) 
 
 def _description(key: Key) -> str:
     lines = [key.summary, "", f"Rédaction : {key.authored_by}",
-             f"Relu le {key.reviewed_on.isoformat()} ; prochaine relecture au plus tard le {key.review_due.isoformat()}."]
+             f"Relu le {key.reviewed_on.isoformat()} ; "
+             f"prochaine relecture au plus tard le {key.review_due.isoformat()}."]
     if key.sources:
         lines += ["", "Sources :"] + [f"- {s.title} ({s.year or 's. d.'}) : {s.url}" for s in key.sources]
     lines += ["", LIMITATION]
@@ -336,8 +339,9 @@ def _answers(key: Key, question: Question, value: engine.Value, ruleset=None, ba
         kind, number = _number_value(question, float(value))  # type: ignore[arg-type]
         return [{f"value{kind}": number}]
     if question.kind == "multiple":
+        assert isinstance(value, frozenset)  # a checklist's answer (engine.normalise)
         chosen = [o.id for o in question.options if o.id in value] + (
-            [UNKNOWN] if UNKNOWN in value else []) or [NONE_CODE]  # type: ignore[operator]
+            [UNKNOWN] if UNKNOWN in value else []) or [NONE_CODE]
         return [{"valueCoding": _coding(key, question, code, ruleset, base)} for code in chosen]
     return [{"valueCoding": _coding(key, question, str(value), ruleset, base)}]
 
@@ -423,6 +427,15 @@ def answers_from_response(key: Key, response: Mapping[str, Any]) -> tuple[dict[s
 
 
 __all__ = [
-    "answer_items", "DEFAULT_BASE", "DEPARTEMENT_ITEM", "NONE_CODE", "ResponseError", "answers_from_response", "enable_when",
-    "fhirpath", "questionnaire", "questionnaire_response", "questionnaire_url",
+    "DEFAULT_BASE",
+    "DEPARTEMENT_ITEM",
+    "NONE_CODE",
+    "ResponseError",
+    "answer_items",
+    "answers_from_response",
+    "enable_when",
+    "fhirpath",
+    "questionnaire",
+    "questionnaire_response",
+    "questionnaire_url",
 ]

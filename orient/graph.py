@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 from xml.sax.saxutils import escape, quoteattr
 
 from .model import (
@@ -56,7 +56,7 @@ class Clause:
     """A condition rendered in French: a leaf sentence, or a heading with its sub-clauses."""
 
     text: str
-    children: tuple["Clause", ...] = ()
+    children: tuple[Clause, ...] = ()
 
     @property
     def is_leaf(self) -> bool:
@@ -253,7 +253,7 @@ def _clause_lines(c: Clause, width: float, prefix: str, depth: int = 0) -> list[
 class _Canvas:
     def __init__(self) -> None:
         self.parts: list[str] = []
-        self.y = MARGIN
+        self.y: float = MARGIN
 
     def text(self, x: float, y: float, line: _Line) -> None:
         weight = f' font-weight="{line.weight}"' if line.weight != "normal" else ""
@@ -342,7 +342,8 @@ def render_svg(key: Key, filiere_names: Mapping[str, str] | None = None, *, stan
             body = _clause_lines(mo.when, box_text, "Si ")
         else:
             body = [_Line("Sinon : issue par défaut, quand aucune issue précédente ne s'applique.", weight="bold")]
-        meta = f"{mo.urgency_label} · {mo.action_label}" + (f" · Filière : {mo.filiere_label}" if mo.filiere_label else "")
+        filiere = f" · Filière : {mo.filiere_label}" if mo.filiere_label else ""
+        meta = f"{mo.urgency_label} · {mo.action_label}{filiere}"
         body += [_Line(part, size=SMALL, fill=MUTED) for part in _wrap(meta, box_text, SMALL)]
         top = c.y
         head_h = _block_height(head) + PAD * 0.8
@@ -358,8 +359,10 @@ def render_svg(key: Key, filiere_names: Mapping[str, str] | None = None, *, stan
         c.y = top + height
         if index < len(dmap.outcomes) - 1:  # "sinon" arrow to the next outcome
             mid = MARGIN + 60
-            c.parts.append(f'<line x1="{mid}" y1="{c.y:.0f}" x2="{mid}" y2="{c.y + 30:.0f}" stroke="{INK}" stroke-width="3"/>')
-            c.parts.append(f'<polygon points="{mid - 8},{c.y + 26:.0f} {mid + 8},{c.y + 26:.0f} {mid},{c.y + 38:.0f}" fill="{INK}"/>')
+            c.parts.append(f'<line x1="{mid}" y1="{c.y:.0f}" x2="{mid}" y2="{c.y + 30:.0f}" '
+                           f'stroke="{INK}" stroke-width="3"/>')
+            c.parts.append(f'<polygon points="{mid - 8},{c.y + 26:.0f} {mid + 8},{c.y + 26:.0f} '
+                           f'{mid},{c.y + 38:.0f}" fill="{INK}"/>')
             c.text(mid + 18, c.y + 26, _Line("sinon", weight="bold"))
             c.y += 42
         else:
@@ -371,15 +374,15 @@ def render_svg(key: Key, filiere_names: Mapping[str, str] | None = None, *, stan
             "Les issues sont colorées selon leur urgence : rouge, urgence ; orange, rapide ; "
             "bleu, programmé ; vert, surveillance.")
     size = f' width="{WIDTH}" height="{height}"' if standalone else ""
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}"{size} role="img" '
-            f'aria-labelledby="{uid}-titre" aria-describedby="{uid}-desc" font-family={_a(FONT_FAMILY)} '
-            f'class="decision-map-svg">')
-    body = "\n".join([
-        head,
+    svg_open = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}"{size} role="img" '
+                f'aria-labelledby="{uid}-titre" aria-describedby="{uid}-desc" font-family={_a(FONT_FAMILY)} '
+                f'class="decision-map-svg">')
+    document = "\n".join([
+        svg_open,
         f'<title id="{uid}-titre">{_x(title)}</title>',
         f'<desc id="{uid}-desc">{_x(desc)}</desc>',
         f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>',
         *c.parts,
         "</svg>",
     ])
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n") if standalone else body
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + document + "\n") if standalone else document

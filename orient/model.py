@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Container, Iterator
 from functools import cached_property
-from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -379,7 +379,7 @@ class _Junction(ConditionBase):
         return _short_circuit(tuple(child(c) for c in self.children), decisive=not self.CONJUNCTIVE)
 
     def witnesses(self, truth: bool, evaluate: Callable[[Condition], Verdict]) -> Iterator[AnswerCondition]:
-        if self.CONJUNCTIVE == truth:  # all true, or any false: every child counts
+        if truth == self.CONJUNCTIVE:  # all true, or any false: every child counts
             for child in self.children:
                 yield from child.witnesses(truth, evaluate)
         else:  # all false, or any true: one witness is enough
@@ -414,7 +414,7 @@ class _Junction(ConditionBase):
         return items, (wanted if len(items) > 1 else None)
 
     def fhirpath(self, truth: bool, leaf: Callable[[AnswerCondition, bool], str]) -> str:
-        conjunction = self.CONJUNCTIVE == truth  # all true, or any false
+        conjunction = truth == self.CONJUNCTIVE  # all true, or any false
         return "(" + (" and " if conjunction else " or ").join(c.fhirpath(truth, leaf) for c in self.children) + ")"
 
 
@@ -560,13 +560,11 @@ def _condition_tag(value: Any) -> str | None:
 
 
 Condition = Annotated[
-    Union[
-        Annotated[AnswerCondition, Tag("answer")],
-        Annotated[AllCondition, Tag("all")],
-        Annotated[AnyCondition, Tag("any")],
-        Annotated[NotCondition, Tag("not")],
-        Annotated[AtLeastCondition, Tag("at_least")],
-    ],
+    Annotated[AnswerCondition, Tag("answer")]
+    | Annotated[AllCondition, Tag("all")]
+    | Annotated[AnyCondition, Tag("any")]
+    | Annotated[NotCondition, Tag("not")]
+    | Annotated[AtLeastCondition, Tag("at_least")],
     Discriminator(
         _condition_tag,
         custom_error_type="condition_inconnue",
@@ -689,7 +687,7 @@ class Outcome(Frozen):
     # The reference networks (CRMR) that fit what the outcome suspects: their sites are proposed
     # first. "any" says, explicitly, that any site of the filière fits (orient check refuses a
     # referring outcome that says neither).
-    networks: Union[Literal["any"], tuple[Id, ...]] = ()
+    networks: Literal["any"] | tuple[Id, ...] = ()
     centres: tuple[Id, ...] = ()
     # Safety-critical: required on every same-day outcome (orient check).
     red_flag: RedFlag | None = None
@@ -742,7 +740,7 @@ class Key(Frozen):
 
 # --- Scenarios ----------------------------------------------------------------------------
 
-AnswerValue = Union[str, float, tuple[str, ...]]
+AnswerValue = str | float | tuple[str, ...]
 
 
 class Scenario(Frozen):

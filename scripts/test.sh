@@ -23,5 +23,9 @@ PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test,prod]'
 
+# Lint and types first (configured in pyproject.toml): zero findings, or the tests do not run.
+.venv/bin/ruff check orient tests bench
+.venv/bin/mypy
+
 # pytest exits 5 when it collects nothing: that is a failure here too (set -e).
 exec .venv/bin/pytest -q -p no:cacheprovider "$@"

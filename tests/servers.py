@@ -5,6 +5,7 @@ Every process is started here, on 127.0.0.1 and a free port, and stopped by its 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import shutil
@@ -134,7 +135,7 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SERVER_NAME)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=2))
@@ -297,10 +298,8 @@ class SlowClients:
         self.thread.join(10)
         for sock in self.socks:
             if sock is not None:
-                try:
+                with contextlib.suppress(OSError):
                     sock.close()
-                except OSError:
-                    pass
 
 
 def open_temp_files(pids: list[int], directory: Path) -> int:
@@ -361,7 +360,7 @@ def send_big_body(port: int, size: int, tls: bool, host: str, watch: tuple[list[
             head = sock.recv(4096)
             if head.startswith(b"HTTP/"):
                 status = int(head.split()[1])
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             pass
         except OSError:
             pass

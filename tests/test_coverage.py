@@ -6,7 +6,6 @@ import datetime as dt
 import json
 from pathlib import Path
 
-
 from orient import coverage
 from orient.cli import main
 from orient.ruleset import load_or_raise

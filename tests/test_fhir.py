@@ -16,9 +16,9 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhirpathpy import evaluate as fhirpath_evaluate
 from fhirpathpy.models import models as fhirpath_models
 
-from orient.consultation import Consultation
 from orient import engine, fhir
 from orient.cli import main
+from orient.consultation import Consultation
 from orient.model import AGE_QUESTION_ID
 from orient.ruleset import load_or_raise
 

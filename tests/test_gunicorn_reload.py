@@ -14,7 +14,6 @@ import threading
 import time
 
 import pytest
-
 from servers import children, copy_rules, free_port, gunicorn, request, wait_ready, wait_until
 
 pytestmark = pytest.mark.servers
@@ -42,7 +41,7 @@ class Load:
                 status, body, _ = request(self.port, path=path, timeout=10)
                 good = status == 200
                 version = json.loads(body)["version"].split()[0] if path == "/sante" and good else None
-            except Exception as exc:  # noqa: BLE001 - every failure counts
+            except Exception as exc:
                 good, status, version = False, repr(exc), None
             with self.lock:
                 if good:

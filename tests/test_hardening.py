@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-pytestmark = pytest.mark.filterwarnings("ignore:The 'orient' cookie is too large")
-
 from orient.web import api, create_app
 from orient.web.cookie import EncryptedSessionInterface
 from orient.wsgi import JsonFormatter
+
+pytestmark = pytest.mark.filterwarnings("ignore:The 'orient' cookie is too large")
 
 BASE_RULES = Path(__file__).resolve().parent / "fixtures" / "base"
 

@@ -200,6 +200,6 @@ def test_no_secret_in_the_repository():
         if name.startswith(("tests/", "bench/")) or name.endswith((".svg", ".png", ".ico")):
             continue
         text = (root / name).read_text("utf-8", errors="replace")
-        if "-----BEGIN" in text and "PRIVATE KEY" in text or SECRET_ASSIGNMENT.search(text):
+        if ("-----BEGIN" in text and "PRIVATE KEY" in text) or SECRET_ASSIGNMENT.search(text):
             offenders.append(name)
     assert offenders == []

@@ -22,9 +22,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from servers import HOST, Process, free_port, request, wait_ready
 
 from orient.resources import SHIPPED, resource_dir
-from servers import HOST, Process, free_port, request, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "orient"

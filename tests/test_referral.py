@@ -231,9 +231,9 @@ def test_a_fitting_site_in_the_patients_region_is_always_proposed(shipped):
             referral = directory.refer(outcome.filiere, outcome.networks or "any", site_types=outcome.centre_types,
                                        departement=code)
             everyone = directory.refer(outcome.filiere, outcome.networks or "any", limit=10_000).fitting
-            if any(deps[s.centre.departement].region == dep.region for s in everyone):
-                if not any(deps[s.centre.departement].region == dep.region for s in referral.fitting):
-                    failures.append((key.id, outcome.id, code))
+            in_region = [s for s in everyone if deps[s.centre.departement].region == dep.region]
+            if in_region and not any(deps[s.centre.departement].region == dep.region for s in referral.fitting):
+                failures.append((key.id, outcome.id, code))
     assert failures == []
 
 

@@ -7,7 +7,6 @@ web tests run on the tiny fixture rule set, so they do not depend on clinical co
 
 from __future__ import annotations
 
-
 import pytest
 
 from orient import engine

@@ -16,7 +16,6 @@ from orient.search import (
     search,
 )
 
-
 # What a GP may type -> the filière expected among the first three hits. Built from the
 # shipped rules/pnds.yaml (titles, synonyms) and the eponyms the keys cite.
 QUERIES = [

@@ -16,7 +16,6 @@ from orient.diagnostics import RuleSetError
 from orient.ruleset import load_or_raise
 from orient.web import MissingSecretKey, create_app
 
-
 # --- pages -------------------------------------------------------------------------------------
 
 

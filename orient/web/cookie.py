@@ -105,7 +105,7 @@ class EncryptedSessionInterface(SessionInterface):
             raise ValueError("not an object")
         return data, issued
 
-    def open_session(self, app, request):  # type: ignore[override]
+    def open_session(self, app, request):
         if not app.secret_key:
             return None
         value = request.cookies.get(self.get_cookie_name(app))
@@ -121,7 +121,7 @@ class EncryptedSessionInterface(SessionInterface):
         session.issued = issued
         return session
 
-    def save_session(self, app, session, response) -> None:  # type: ignore[override]
+    def save_session(self, app, session, response) -> None:
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)

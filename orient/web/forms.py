@@ -58,7 +58,15 @@ class AnswerForm(Form):
     FlaskForm would only add a CSRF field built, bound and skipped again on every answer, and
     a second look at the request to find the form data the view passes in anyway."""
 
-    value: object = None
+    # The engine's typed answer, set by the validator (_EngineCheck) once the form validates.
+    value: engine.Value | None = None
+
+    @property
+    def typed_answer(self) -> engine.Value:
+        """The typed answer of a validated form."""
+        if self.value is None:
+            raise RuntimeError("the form has not been validated")
+        return self.value
 
 
 class _LenientRadio(RadioField):
@@ -121,8 +129,8 @@ def build_form(question: Question, ruleset: RuleSet, **kwargs) -> AnswerForm:
 def _form_class(question: Question, ruleset: RuleSet) -> type[AnswerForm]:
     check = _EngineCheck(question, ruleset.departements)
     if question.kind in ("yes_no", "single"):
-        choices = [(c, question.option(c).label if question.kind == "single" else engine.describe(question, c))
-                   for c in question.choice_ids]
+        choices = [(o.id, o.label) for o in question.options] if question.kind == "single" else [
+            (c, engine.describe(question, c)) for c in question.choice_ids]
         field = _LenientRadio(choices=_choices(choices), validators=[check])
     elif question.kind == "multiple":
         # "None of these" and "not looked for" close every list: a blank page is never "none".

@@ -110,7 +110,7 @@ class PageCache:
         raw = session.get(field)
         if field in g or not isinstance(raw, str):
             return generate_csrf()
-        secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+        secret: str | bytes = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key or ""
         if self._csrf_serializer is None or self._csrf_serializer[0] != secret:
             self._csrf_serializer = (secret, URLSafeTimedSerializer(
                 secret, salt="wtf-csrf-token", signer_kwargs={"digest_method": hashlib.sha1}))

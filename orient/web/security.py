@@ -59,7 +59,7 @@ def init_app(app: Flask) -> None:
         # BadRequestKeyError, seven times per response: measured at about a sixth of a wizard
         # request and a quarter of /sante (bench/README.md, #15).
         headers = response.headers
-        present = {name.lower() for name in headers.keys()}
+        present = {name.lower() for name in headers.keys()}  # noqa: SIM118 (Headers iterates pairs)
         headers.extend([(name, value) for lower, name, value in defaults if lower not in present])
         if "cache-control" not in present and request.endpoint != "static":
             headers.add("Cache-Control", "no-store")

@@ -122,7 +122,7 @@ def _value(ruleset: RuleSet, question: Question, text: str) -> engine.Value:
         raw: object = text
     elif question.kind == "multiple":
         raw = [v for v in re.split(r"[+ ]", text) if v]
-        if not all(_CHOICE_VALUE.match(v) for v in raw):  # type: ignore[union-attr]
+        if not all(_CHOICE_VALUE.match(v) for v in raw):
             raise ReplayError(f"La réponse à « {question.id} » n'est pas une liste d'identifiants.")
     else:
         pattern = _DEPARTEMENT_VALUE if question.kind == "departement" else _CHOICE_VALUE

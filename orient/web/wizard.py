@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from .. import engine, francemap
 from ..consultation import CHECK, DEPARTEMENT, RESULT, Consultation, Step
-from ..model import AGE_QUESTION_ID, Key, Question
+from ..model import AGE_QUESTION_ID, DEPARTEMENT_QUESTION, Key, Question
 from ..orientation import NO_DEPARTEMENT, compose
 from . import journey as journeys
 from .forms import build_form, departement_choices
@@ -96,7 +96,7 @@ def question(key_id: str, question_id: str):
                 resume=url_for("wizard.resume", key_id=key.id)), 400
         form = build_form(question, ruleset, formdata=request.form)
         if form.validate():
-            c = journeys.store_answer(c, question.id, form.value)
+            c = journeys.store_answer(c, question.id, form.typed_answer)
             if request.args.get("retour") == "verifier" and c.decided:
                 return redirect(url_of(key, CHECK), 303)
             return redirect(next_url(c), 303)
@@ -138,14 +138,15 @@ def departement(key_id: str):
     c = journeys.read(ruleset, key)
     if not c.can_visit(DEPARTEMENT):
         return redirect(next_url(c), 303)
-    question = DEPARTEMENT.question
+    question = DEPARTEMENT_QUESTION
     if request.method == "POST":
         form = build_form(question, ruleset, formdata=request.form)
         if form.validate():
-            journeys.store_departement(form.value)
+            departement = str(form.typed_answer)  # a code, or "nsp"
+            journeys.store_departement(departement)
             if request.args.get("retour") == "verifier":
                 return redirect(url_of(key, CHECK), 303)
-            return redirect(next_url(c.locate(form.value)), 303)
+            return redirect(next_url(c.locate(departement)), 303)
         return render_template("question.html", key=key, question=question, form=form, is_age=False,
                                position=None, total=None, back_url=url_of(key, CHECK), retour=False), 400
     form = build_form(question, ruleset, data={"answer": c.departement} if c.departement else None)

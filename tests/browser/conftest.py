@@ -13,8 +13,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from live import serving
+
 from orient.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,10 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
+from browser_journey import (
+    RULES,
+    assert_no_axe_violations,
+    assert_no_horizontal_scroll,
+    axe_violations,
+    scenario_answers,
+    scenario_of_kind,
+    submit,
+    walk_to_result,
+)
 from playwright.sync_api import Page, expect
-
-from browser_journey import (RULES, assert_no_axe_violations, assert_no_horizontal_scroll, axe_violations, scenario_answers,
-                             scenario_of_kind, submit, walk_to_result)
 
 pytestmark = pytest.mark.browser
 

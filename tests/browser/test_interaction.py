@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from browser_journey import (
+    NARROW,
+    RULES,
+    answer_question,
+    assert_no_horizontal_scroll,
+    outcome_for,
+    path_of,
+    scenario_answers,
+    scenario_of_kind,
+    submit,
+    walk_to_result,
+)
 from playwright.sync_api import Page, expect
-
-from browser_journey import (NARROW, RULES, answer_question, assert_no_horizontal_scroll, outcome_for, path_of,
-                             scenario_answers, scenario_of_kind, submit, walk_to_result)
 
 pytestmark = pytest.mark.browser
 

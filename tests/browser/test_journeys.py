@@ -4,9 +4,9 @@ referral and one not-suggestive scenario each, from /cle/<key>/suite to the resu
 from __future__ import annotations
 
 import pytest
+from browser_journey import RULES, outcome_for, pick_scenarios, scenario_answers, walk_to_result
 from playwright.sync_api import expect
 
-from browser_journey import RULES, outcome_for, pick_scenarios, scenario_answers, walk_to_result
 from orient import engine
 from orient.scenarios import typed_answers
 

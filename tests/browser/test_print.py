@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from browser_journey import pick_scenarios, scenario_answers, walk_to_result
 
 pytestmark = pytest.mark.browser

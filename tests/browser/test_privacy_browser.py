@@ -8,12 +8,11 @@ and print pages empties everything.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
 from live import serving
+
 from orient.web import create_app
 
 BASE_RULES = Path(__file__).resolve().parents[1] / "fixtures" / "base"

@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
-
 from browser_journey import RULES, assert_no_axe_violations, scenario_answers, walk_to_result
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 

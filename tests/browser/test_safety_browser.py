@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from browser_journey import RULES, assert_no_axe_violations, path_of, submit
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from werkzeug.routing import BuildError
-
 from browser_journey import ROOT, RULES, assert_no_axe_violations, assert_no_horizontal_scroll
+from werkzeug.routing import BuildError
 
 pytestmark = pytest.mark.browser
 

@@ -5,9 +5,8 @@ the presenter is driven by links alone, with JavaScript off."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from browser_journey import RULES, assert_no_axe_violations
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
