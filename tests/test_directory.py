@@ -212,8 +212,7 @@ def test_directory_bad_filter_is_ignored_with_a_message(client):
     assert "<script>" not in response.get_data(as_text=True)
 
 
-def test_filiere_page_says_when_no_coordinating_site_is_sourced(client, web_rules):
-    rules = web_rules
+def _says_when_no_coordinating_site_is_sourced(client, rules) -> None:
     without = {c.filiere for c in rules.centres.values()}
     without -= {c.filiere for c in rules.centres.values() if c.site_type == "crmr_coordonnateur"}
     for filiere_id in rules.filieres:
@@ -221,6 +220,10 @@ def test_filiere_page_says_when_no_coordinating_site_is_sourced(client, web_rule
         assert ("Aucun site coordonnateur" in body) == (filiere_id in without), filiere_id
     index = html.unescape(client.get("/annuaire/").get_data(as_text=True))
     assert f"un site coordonnateur vérifié pour {len(rules.filieres) - len(without)} filières sur {len(rules.filieres)}" in index
+
+
+def test_filiere_page_says_when_no_coordinating_site_is_sourced(client, web_rules):
+    _says_when_no_coordinating_site_is_sourced(client, web_rules)
 
 
 def test_site_page_and_404(client, web_rules):
@@ -251,13 +254,7 @@ def test_shipped_directory_home_states_the_estimated_total(shipped_client, rules
 
 def test_shipped_filiere_pages_say_when_no_coordinating_site_is_sourced(shipped_client, rules):
     # The fixture rules have a coordinating site in each filière: the "none" branch is checked here.
-    without = {c.filiere for c in rules.centres.values()}
-    without -= {c.filiere for c in rules.centres.values() if c.site_type == "crmr_coordonnateur"}
-    for filiere_id in rules.filieres:
-        body = html.unescape(shipped_client.get(f"/annuaire/filiere/{filiere_id}").get_data(as_text=True))
-        assert ("Aucun site coordonnateur" in body) == (filiere_id in without), filiere_id
-    index = html.unescape(shipped_client.get("/annuaire/").get_data(as_text=True))
-    assert f"un site coordonnateur vérifié pour {len(rules.filieres) - len(without)} filières sur {len(rules.filieres)}" in index
+    _says_when_no_coordinating_site_is_sourced(shipped_client, rules)
 
 
 def test_shipped_directory_filters_without_javascript(shipped_client):
