@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -175,13 +176,18 @@ class CompiledKey:
                 _compile(outcome.when, self.tests)
 
 
-_compiled: dict[int, CompiledKey] = {}
+# Compiled keys by the identity of their Key (a frozen pydantic model: hashing it would walk
+# the whole tree). Bounded: a reload builds new keys, and the old ones must not stay alive.
+_compiled: OrderedDict[int, CompiledKey] = OrderedDict()
+COMPILED_MAX = 256
 
 
 def compile_key(key: Key) -> CompiledKey:
     cached = _compiled.get(id(key))
     if cached is None or cached.key is not key:
         cached = _compiled[id(key)] = CompiledKey(key)
+        while len(_compiled) > COMPILED_MAX:
+            _compiled.popitem(last=False)
     return cached
 
 

@@ -135,8 +135,7 @@ def _codings(key: Key, question: Question, ruleset=None, base: str = DEFAULT_BAS
     if question.kind == "departement":
         if ruleset is None:
             return None
-        deps = sorted(ruleset.departements.values(), key=lambda d: (len(d.code) > 2, d.code))
-        return [{"system": system, "code": d.code, "display": f"{d.code} – {d.name}"} for d in deps]
+        return [{"system": system, "code": d.code, "display": d.label} for d in ruleset.departements_in_order]
     return None
 
 
@@ -146,7 +145,7 @@ def _coding(key: Key, question: Question, code: str, ruleset=None, base: str = D
         return {"system": system, "code": NONE_CODE, "display": NONE_LABEL}
     if question.kind == "departement" and code == NO_DEPARTEMENT:
         return {"system": system, "code": NO_DEPARTEMENT, "display": "Non indiqué"}
-    names = {code: d.name for code, d in ruleset.departements.items()} if ruleset is not None else None
+    names = ruleset.departement_names if ruleset is not None else None
     return {"system": system, "code": code, "display": engine.describe(question, code if question.kind != "multiple"
                                                                        else frozenset({code}), names)}
 

@@ -938,6 +938,16 @@ class Departement(Frozen):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
 
+    @property
+    def label(self) -> str:
+        """« 69 – Rhône », as every list of départements shows it."""
+        return f"{self.code} – {self.name}"
+
+    @property
+    def order(self) -> tuple[bool, str]:
+        """Mainland codes (01…95, 2A, 2B) first, then overseas (971…976)."""
+        return len(self.code) > 2, self.code
+
 
 class TerritoryFile(Frozen):
     regions: tuple[Region, ...] = Field(min_length=1)

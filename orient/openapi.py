@@ -125,7 +125,7 @@ def _example_journey(ruleset: RuleSet, deps: list[str]) -> tuple[str, dict] | No
 
 def build_document(ruleset: RuleSet) -> dict[str, Any]:
     key_ids = list(ruleset.keys)
-    deps = sorted(ruleset.departements, key=lambda c: (len(c) > 2, c))
+    deps = [d.code for d in ruleset.departements_in_order]
     example = _example_journey(ruleset, deps)
     key_param = {"name": "key_id", "in": "path", "required": True,
                  "description": "Identifiant de la clé (signe d'appel).",

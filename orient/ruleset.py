@@ -91,6 +91,15 @@ class RuleSet:
         return MappingProxyType({pid: tuple(nets) for pid, nets in index.items()})
 
     @cached_property
+    def departements_in_order(self) -> tuple[Departement, ...]:
+        """Every list of départements (forms, API, FHIR, directory filters) in one order."""
+        return tuple(sorted(self.departements.values(), key=lambda d: d.order))
+
+    @cached_property
+    def filieres_by_acronym(self) -> tuple[Filiere, ...]:
+        return tuple(sorted(self.filieres.values(), key=lambda f: f.acronym.lower()))
+
+    @cached_property
     def departement_names(self) -> Mapping[str, str]:
         """Code -> name, for answers read back in words."""
         return MappingProxyType({code: d.name for code, d in self.departements.items()})

@@ -696,3 +696,18 @@ def test_a_walk_picks_up_where_an_earlier_one_stopped(ruleset):
                 before = walk(key, {first: answers[first]})
                 changed = {**answers, first: other}
                 assert walk(key, changed, since=before) == walk(key, changed)
+
+
+def test_the_compiled_key_cache_is_bounded_so_reloaded_rules_do_not_stay_alive(base_ruleset):
+    key = base_ruleset.keys["mini"]
+    copies = [key.model_copy() for _ in range(engine.COMPILED_MAX + 20)]
+    for copy in copies:
+        assert engine.compile_key(copy).key is copy
+    assert len(engine._compiled) <= engine.COMPILED_MAX
+    assert engine.compile_key(copies[-1]) is engine.compile_key(copies[-1])  # still cached once compiled
+
+
+def test_departements_come_in_one_order_with_one_label(ruleset):
+    codes = [d.code for d in ruleset.departements_in_order]
+    assert codes[:3] == ["01", "02", "03"] and codes[-5:] == ["971", "972", "973", "974", "976"]
+    assert ruleset.departements["69"].label == "69 – Rhône"

@@ -145,8 +145,7 @@ def question_json(question: Question, ruleset: RuleSet) -> dict:
     if question.kind == "yes_no":
         options = [{"id": code, "label": label, "hint": None} for code, label in YES_NO.items()]
     elif question.kind == "departement":
-        deps = sorted(ruleset.departements.values(), key=lambda d: (len(d.code) > 2, d.code))
-        options = [{"id": d.code, "label": f"{d.code} – {d.name}", "hint": None} for d in deps]
+        options = [{"id": d.code, "label": d.label, "hint": None} for d in ruleset.departements_in_order]
     else:
         options = [{"id": o.id, "label": o.label, "hint": o.hint} for o in question.options]
     return {

@@ -40,9 +40,9 @@ def index():
         departement=departement)] if filtered else []
     return render_template(
         "directory.html",
-        filieres=sorted(ruleset.filieres.values(), key=lambda f: f.acronym.lower()),
+        filieres=ruleset.filieres_by_acronym,
         regions=sorted(ruleset.regions.values(), key=lambda r: r.name),
-        departements=sorted(ruleset.departements.values(), key=lambda d: (len(d.code) > 2, d.code)),
+        departements=ruleset.departements_in_order,
         site_types=SITE_TYPE_LABELS, ages=AGE_BANDS,
         selected={"filiere": filiere, "region": region, "departement": departement, "type": site_type, "age": age},
         filtered=filtered, sites=sites, total=len(ruleset.centres), meta=ruleset.meta,

@@ -96,8 +96,7 @@ def _choices(pairs) -> list[SelectChoice]:
 
 
 def departement_choices(ruleset: RuleSet) -> list[SelectChoice]:
-    deps = sorted(ruleset.departements.values(), key=lambda d: (len(d.code) > 2, d.code))
-    return _choices([("", "Choisir un département")] + [(d.code, f"{d.code} – {d.name}") for d in deps] + [
+    return _choices([("", "Choisir un département")] + [(d.code, d.label) for d in ruleset.departements_in_order] + [
         (NO_DEPARTEMENT, "Je préfère ne pas l'indiquer")])
 
 

@@ -40,7 +40,7 @@ def no_key():
     ruleset = _ruleset()
     regional = sorted(platforms(ruleset), key=lambda r: r.name)
     region_names = {code: region.name for code, region in ruleset.regions.items()}
-    filieres = sorted(ruleset.filieres.values(), key=lambda f: f.acronym.lower())
+    filieres = ruleset.filieres_by_acronym
     return render_template("no_key.html", national=national_resources(ruleset), regional=regional,
                            region_names=region_names, filieres=filieres, screener=ruleset.keys.get(SCREENER_KEY))
 

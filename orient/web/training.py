@@ -153,7 +153,7 @@ def library():
     ruleset = _ruleset()
     cases = list(_cases(ruleset).values())
     present = {f for case in cases for f in case.filieres}
-    filieres = sorted((ruleset.filieres[f] for f in present if f in ruleset.filieres), key=lambda f: f.acronym.lower())
+    filieres = [f for f in ruleset.filieres_by_acronym if f.id in present]
     filiere = request.args.get("filiere", "")
     urgency = request.args.get("urgence", "")
     filiere = filiere if filiere in present else ""  # an unknown filter value means no filter

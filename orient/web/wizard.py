@@ -165,7 +165,7 @@ def check(key_id: str):
     dep_label = None
     if c.outcome is not None and c.outcome.action != "monitor":
         dep = ruleset.departements.get(c.departement or "")
-        dep_label = f"{dep.code} – {dep.name}" if dep else ("Non indiqué" if c.departement == NO_DEPARTEMENT else None)
+        dep_label = dep.label if dep else ("Non indiqué" if c.departement == NO_DEPARTEMENT else None)
     return render_template("check.html", key=key, rows=rows, departement=dep_label)
 
 
