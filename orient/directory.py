@@ -71,10 +71,6 @@ class Suggestion:
     population: str = "non_precise"  # the site's, else its network's
 
     @property
-    def same_territory(self) -> bool:  # older name, kept for the API and existing callers
-        return self.same_departement
-
-    @property
     def distance_label(self) -> str | None:
         """"dans le département" rather than "environ 0 km": sites sit at département centroids."""
         if self.same_departement:
@@ -103,11 +99,6 @@ class Referral:
     far: bool
     overseas: bool
     nearest_km: float | None
-
-    @property
-    def addressee(self) -> Suggestion | None:
-        """Whom the letter is addressed to: the first fitting site, never one of another network."""
-        return self.fitting[0] if self.fitting else None
 
 
 class _Row(NamedTuple):

@@ -233,7 +233,7 @@ def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, depart
         reassurance_withheld=withheld,
         networks=referral.networks,
         other_centres=referral.others,
-        far=referral.far and filiere is not None and outcome.action not in ("monitor", "emergency"),
+        far=referral.far,
         overseas=referral.overseas,
         helpline=ruleset.resources.get(HELPLINE_ID),
     )

@@ -36,7 +36,7 @@ def test_distance_is_great_circle():
 def test_patient_in_13_gets_marseille_sites_first(rules, filiere):
     suggestions = directory_for(rules).suggest(filiere, departement="13")
     assert suggestions[0].centre.departement == "13"
-    assert suggestions[0].same_territory
+    assert suggestions[0].same_departement
     distances = [s.distance_km for s in suggestions]
     assert distances == sorted(distances)
 

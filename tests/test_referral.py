@@ -49,6 +49,13 @@ networks:
     population: mixte
     contact_url: https://fil-a.example.org/ma/contact
     source: https://fil-a.example.org/ma
+  - id: fil-a-adultes
+    filiere: fil-a
+    name: Centre de référence des maladies A de l'adulte
+    scope: Les maladies A, chez l'adulte seulement.
+    population: adulte
+    web: https://fil-a.example.org/adultes
+    source: https://fil-a.example.org/adultes
   - id: fil-a-autre
     filiere: fil-a
     name: Centre de référence d'autres maladies
@@ -63,6 +70,8 @@ centres:
      departement: "13", population: pediatrique, source: "https://fil-a.example.org/ma", seen_year: 2017}
   - {id: a-fdf-ccmr, filiere: fil-a, network: fil-a-ref, site_type: ccmr, city: Fort-de-France,
      departement: "972", source: "https://fil-a.example.org/ma", seen_year: 2024}
+  - {id: ad-boulogne-coord, filiere: fil-a, network: fil-a-adultes, site_type: crmr_coordonnateur, city: Boulogne,
+     departement: "92", source: "https://fil-a.example.org/adultes", seen_year: 2024}
   - {id: o-bordeaux-coord, filiere: fil-a, network: fil-a-autre, site_type: crmr_coordonnateur, city: Bordeaux,
      departement: "33", source: "https://fil-a.example.org/autre"}
   - {id: o-lyon-ccmr, filiere: fil-a, network: fil-a-autre, site_type: ccmr, city: Lyon, departement: "69",
@@ -149,13 +158,14 @@ def test_far_notice_over_200_km(directory):
     assert not near.far and near.nearest_km == 0
 
 
-def test_no_site_for_the_age_band_leaves_the_network_named_and_the_letter_blank(directory):
-    referral = directory.refer("fil-a", ["fil-a-autre"], age_group="enfant", departement="75")
-    assert referral.fitting  # fil-a-autre sites do not say their ages: they may take children
-    only_children = directory.refer("fil-a", ["fil-a-ref"], site_types=REFERENCE, age_group="nouveau-ne",
-                                    departement="974")
-    assert only_children.addressee is None or only_children.addressee.fits
-
+def test_no_site_for_the_age_band_leaves_the_network_named_and_nothing_to_address_to(directory):
+    # fil-a-adultes takes adults only; its site says nothing of ages and inherits that.
+    child = directory.refer("fil-a", ["fil-a-adultes"], age_group="enfant", departement="92")
+    assert child.fitting == () and child.far
+    assert [n.id for n in child.networks] == ["fil-a-adultes"]
+    assert all(not s.fits for s in child.others)  # other sites of the filière, apart
+    adult = directory.refer("fil-a", ["fil-a-adultes"], age_group="adulte", departement="92")
+    assert ids(adult.fitting) == ["ad-boulogne-coord"] and not adult.far
 
 def test_every_site_has_a_contact_route_its_own_its_networks_or_the_filieres(directory):
     rs = directory.ruleset
