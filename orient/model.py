@@ -880,6 +880,10 @@ class Pnds(Frozen):
     url: Url
     source: Url
     orpha: tuple[int, ...] = ()
+    # Set when no canonical copy (HAS, filière, centre) of the document could be sourced: ``url`` is then
+    # the filière's or HAS's PNDS page, and this says so in the author's words; shown beside the link so
+    # that a GP knows the page is a way in, not the protocol itself.
+    fallback: Text | None = None
 
     @cached_property
     def host(self) -> str:
