@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from . import age_alerts, engine
 from .diagnostics import Diagnostic, suggest
 from .loader import SourceMap
+from .letter import missing_statements
 from .model import (
     AGE_BANDS,
     AGE_QUESTION_ID,
@@ -365,6 +366,12 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
                                        "une question numérique demande min, max et unit"))
             elif question.min >= question.max:
                 diags.append(smap.diag(base + ("min",), "BORNES_MANQUANTES", "min doit être inférieur à max"))
+        missing = missing_statements(question)
+        if missing:
+            diags.append(smap.diag(base + ("id",), "LETTRE_SANS_PHRASE",
+                                   f"le courrier d'adressage n'a pas de phrase clinique pour : {', '.join(missing)} "
+                                   "(letter_yes / letter_no, letter des options, letter_none, letter avec {valeur}) ; "
+                                   "il écrira « question : réponse »", severity="avertissement"))
         if not question.offers_unknown:
             diags.append(smap.diag(base + ("options",), "INCONNU_MANQUANT",
                                    f"la question « {question.id} » n'offre pas de réponse « je ne sais pas » : ajoutez "

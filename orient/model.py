@@ -592,6 +592,9 @@ class Option(Frozen):
     id: Id
     label: Text
     hint: Text | None = None
+    # What the referral letter says when this option is chosen: a clinical statement in the GP's
+    # voice ("Trois fractures ou plus."), not the question and its answer.
+    letter: Text | None = None
 
 
 class Question(Frozen):
@@ -608,6 +611,18 @@ class Question(Frozen):
     # The age bands this question is written for; outside them it is not asked (as if its
     # ask_when were false). Empty: every band of the key.
     ages: tuple[AgeBand, ...] = ()
+    # The referral letter speaks in clinical statements built from the answers (orient/letter.py):
+    # yes_no questions say what "oui" and "non" mean; a multiple-choice question what "none of
+    # these" means (each option carries its own ``letter``); a number question a sentence with
+    # ``{valeur}``; ``letter_topic`` names, as a short noun phrase, what is still unchecked when the
+    # answer is "je ne sais pas". ``letter_section: examens`` puts the statements under the tests
+    # already done, so that a letter never claims a test the GP did not report.
+    letter_yes: Text | None = None
+    letter_no: Text | None = None
+    letter_none: Text | None = None
+    letter: Text | None = None
+    letter_topic: Text | None = None
+    letter_section: Literal["signes", "examens"] = "signes"
 
     def option(self, option_id: str) -> Option | None:
         return self._options_by_id.get(option_id)

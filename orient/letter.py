@@ -1,0 +1,121 @@
+"""The referral letter's clinical content, built from the answers (pure: no Flask).
+
+A GP does not write "Combien de fractures l'enfant a-t-il eues au total ? — Trois ou plus" to a
+colleague; they write "Trois fractures ou plus." The rules carry, per option (and per yes/no
+answer), the statement the letter makes (``letter``, ``letter_yes``, ``letter_no``...). This
+module turns the consultation's answers into three lists:
+
+- ``signs``: what the GP observed or reported;
+- ``done_tests``: results the GP reported (questions marked ``letter_section: examens``) — and
+  only those: a letter never says a test was done because the outcome recommends it;
+- ``unchecked``: what "je ne sais pas" left open, named, so the colleague sees it.
+
+A question without a statement falls back to "question : réponse" (``orient check`` warns,
+``LETTRE_SANS_PHRASE``), so a new key is never blocked by its letter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from . import engine
+from .model import AGE_QUESTION_ID, NONE_OF_THESE, UNKNOWN, Key, Question
+
+# How the letter introduces the patient: age band only (no identity is ever entered).
+PATIENT_PHRASES: dict[str, str] = {
+    "nouveau-ne": "un nouveau-né (moins de 28 jours)",
+    "nourrisson": "un nourrisson (de 28 jours à 2 ans)",
+    "enfant": "un enfant de 2 à 11 ans",
+    "adolescent": "un adolescent ou une adolescente de 12 à 17 ans",
+    "adulte": "un patient ou une patiente adulte",
+}
+
+
+@dataclass(frozen=True)
+class LetterContent:
+    signs: tuple[str, ...]
+    done_tests: tuple[str, ...]
+    unchecked: tuple[str, ...]
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
+def _fallback(question: Question, value: engine.Value) -> str:
+    return f"{question.text.rstrip(' ?')} : {engine.describe(question, value)}."
+
+
+def _topic(question: Question) -> str:
+    return question.letter_topic or question.text.rstrip(" ?")
+
+
+def statements(question: Question, value: engine.Value) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(statements, unchecked topics) for one answer."""
+    if question.kind == "yes_no":
+        if value == UNKNOWN:
+            return (), (_topic(question),)
+        text = question.letter_yes if value == "oui" else question.letter_no
+        return ((_sentence(text),) if text else (_fallback(question, value),)), ()
+    if question.kind == "single":
+        if value == UNKNOWN:
+            return (), (_topic(question),)
+        option = question.option(str(value))
+        if option is not None and option.letter:
+            return (_sentence(option.letter),), ()
+        return (_fallback(question, value),), ()
+    if question.kind == "multiple":
+        chosen = [o for o in question.options if o.id in value]  # type: ignore[operator]
+        out: list[str] = []
+        for option in chosen:
+            if option.letter:
+                out.append(_sentence(option.letter))
+            else:
+                out.append(f"{question.text.rstrip(' ?')} : {option.label}.")
+        unchecked = (_topic(question),) if UNKNOWN in value else ()  # type: ignore[operator]
+        if not chosen and not unchecked:  # "aucun de ces signes" (normalised to the empty set)
+            out.append(_sentence(question.letter_none) if question.letter_none else _fallback(question, value))
+        return tuple(out), unchecked
+    if question.kind == "number":
+        if value == UNKNOWN:
+            return (), (_topic(question),)
+        if question.letter:
+            shown = engine.describe(question, value)
+            return (_sentence(question.letter.replace("{valeur}", shown)),), ()
+        return (_fallback(question, value),), ()
+    return (), ()
+
+
+def letter_content(key: Key, answers: Mapping[str, engine.Value], path: Iterable[str]) -> LetterContent:
+    """The letter's statements for the answers on ``path``, in the order they were asked. The age
+    band is said in the letter's opening sentence, the département nowhere (it chose the centre)."""
+    signs: list[str] = []
+    done: list[str] = []
+    unchecked: list[str] = []
+    for qid in path:
+        if qid == AGE_QUESTION_ID or qid not in answers:
+            continue
+        question = key.question(qid)
+        if question is None or question.kind == "departement":
+            continue
+        said, open_ = statements(question, answers[qid])
+        (done if question.letter_section == "examens" else signs).extend(said)
+        unchecked.extend(open_)
+    return LetterContent(tuple(signs), tuple(done), tuple(unchecked))
+
+
+def missing_statements(question: Question) -> tuple[str, ...]:
+    """Which answers of ``question`` would fall back to "question : réponse" (for orient check)."""
+    if question.kind == "yes_no":
+        return tuple(label for label, text in (("oui", question.letter_yes), ("non", question.letter_no))
+                     if not text)
+    if question.kind in ("single", "multiple"):
+        missing = [o.id for o in question.options if o.id != UNKNOWN and not o.letter]
+        if question.kind == "multiple" and not question.letter_none:
+            missing.append(NONE_OF_THESE)
+        return tuple(missing)
+    if question.kind == "number":
+        return () if question.letter else ("valeur",)
+    return ()
