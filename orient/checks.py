@@ -38,6 +38,7 @@ from .model import (
     ResourceFile,
     ScenarioFile,
     TerritoryFile,
+    Threshold,
     iter_leaves,
     mirror_host,
 )
@@ -215,6 +216,46 @@ def _mirrors(diags: list[Diagnostic], smap: SourceMap, base: tuple, item, fields
                                    "l'hôpital, du centre, de la filière ou le Bulletin officiel"))
 
 
+def _thresholds(diags: list[Diagnostic], smap: SourceMap, base: tuple, thresholds: tuple[Threshold, ...],
+                shown: tuple[str, ...], key: Key) -> None:
+    """A reference value is shown to a GP who compares a result with it: it says its unit, whom it
+    applies to (age bands the question is asked in), and where it comes from."""
+    if not thresholds:
+        return
+    cited = {s.url for s in key.sources}
+    covered: dict[str, set[str]] = {}
+    for j, threshold in enumerate(thresholds):
+        path = base + ("thresholds", j)
+        if not threshold.unit:
+            diags.append(smap.diag(path + ("measure",), "SEUIL_SANS_UNITE",
+                                   f"le seuil « {threshold.measure} » ne dit pas son unité (unit : mmol/L, UI/L, "
+                                   "ms, g/dL…) : un chiffre sans unité ne se compare à rien"))
+        population = threshold.population
+        if population is None or not population.ages:
+            diags.append(smap.diag(path + ("measure",), "SEUIL_SANS_POPULATION",
+                                   f"le seuil « {threshold.measure} » ne dit pas à qui il s'applique (population : "
+                                   "ages, et sex où la source donne des valeurs différentes)"))
+        else:
+            for k, band in enumerate(population.ages):
+                if band not in shown:
+                    diags.append(smap.diag(path + ("population", "ages", k), "SEUIL_AGE_HORS",
+                                           f"tranche d'âge « {band} » : la question n'est pas posée à cet âge "
+                                           f"(âges de la question ou de la clé : {', '.join(shown)})"))
+            covered.setdefault(threshold.measure, set()).update(population.ages)
+        # A source of its own (title, url, year) is checked for mirrors with every other link (links.py).
+        if isinstance(threshold.source, str) and threshold.source not in cited:
+            diags.append(smap.diag(path + ("source",), "SEUIL_SOURCE_INCONNUE",
+                                   "la source d'un seuil est une URL des sources de la clé, ou une source "
+                                   "complète (title, url, year)", suggestion=suggest(threshold.source, cited)))
+    for measure, bands in covered.items():
+        missing = [b for b in shown if b not in bands]
+        if missing:
+            diags.append(smap.diag(base + ("thresholds",), "SEUIL_AGE_MANQUANT",
+                                   f"« {measure} » : aucune valeur de référence pour "
+                                   + ", ".join(AGE_BANDS[b].split(" (")[0].lower() for b in missing)
+                                   + " alors que la question leur est posée", severity="avertissement"))
+
+
 def _outcome_networks(diags: list[Diagnostic], smap: SourceMap, base: tuple, outcome: Outcome,
                       refs: References) -> None:
     """A referring outcome names the networks that fit what it suspects (or says "any"): the
@@ -389,6 +430,10 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
         if layer is not None and any(q.id == question.id for q in layer.questions):
             diags.append(smap.diag(base + ("id",), "ID_DUPLIQUE",
                                    f"question « {question.id} » déjà déclarée dans alertes-age.yaml"))
+        shown_bands = question.ages or key.ages
+        _thresholds(diags, smap, base, question.thresholds, shown_bands, key)
+        for j, option in enumerate(question.options):
+            _thresholds(diags, smap, base + ("options", j), option.thresholds, shown_bands, key)
 
     questions = {q.id: q for q in key.questions}
     all_ids = list(questions) + [AGE_QUESTION_ID]

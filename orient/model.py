@@ -588,10 +588,56 @@ class Source(Frozen):
     year: int | None = Field(ge=1900, le=2100)
 
 
+# --- Reference values ---------------------------------------------------------------------
+# A question (or one of its options) that asks the GP to judge a result ("QTc long", "CPK
+# élevées") carries the figures to compare against, as data: the measure, the comparator, the
+# value and its unit, the population it applies to and its source. The page shows the figure
+# for the patient's age band (orient.thresholds renders it); orient check refuses a figure
+# without unit or population, or for an age band the question is never asked in.
+
+ThresholdComparator = Literal["lt", "le", "gt", "ge"]
+COMPARATOR_SIGNS: dict[str, str] = {"lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
+Sex = Literal["femme", "homme"]
+
+
+class ThresholdPopulation(Frozen):
+    """Whom a figure applies to: age bands (required), sex where the source gives different
+    figures, a narrower age or context within the bands, ethnicity where the source adjusts."""
+
+    ages: tuple[AgeBand, ...] = ()
+    sex: Sex | None = None
+    # Within the bands, where the source is finer than them: "avant 72 heures de vie".
+    detail: Text | None = None
+    # Where the source adjusts for it, in words: "d'ascendance africaine".
+    ethnicity: Text | None = None
+
+
+class Threshold(Frozen):
+    measure: Text
+    comparator: ThresholdComparator
+    value: float
+    unit: Text | None = None  # required (orient check: SEUIL_SANS_UNITE), optional for the schema
+    # The rule as the laboratory states it, when the figure is its usual translation:
+    # "1,5 × la limite supérieure de la normale" (the figure is then shown as "soit environ …").
+    relative: Text | None = None
+    # The same figure in another unit, as written: "0,50 g/L".
+    also: Text | None = None
+    # What crossing it means, when the question does not say: "valeur limite, à recontrôler".
+    meaning: Text | None = None
+    population: ThresholdPopulation | None = None  # required (orient check: SEUIL_SANS_POPULATION)
+    # A URL among the key's sources, or a source of its own.
+    source: Url | Source
+
+    @property
+    def source_url(self) -> str:
+        return self.source if isinstance(self.source, str) else self.source.url
+
+
 class Option(Frozen):
     id: Id
     label: Text
     hint: Text | None = None
+    thresholds: tuple[Threshold, ...] = ()
     # What the referral letter says when this option is chosen: a clinical statement in the GP's
     # voice ("Trois fractures ou plus."), not the question and its answer.
     letter: Text | None = None
@@ -611,6 +657,8 @@ class Question(Frozen):
     # The age bands this question is written for; outside them it is not asked (as if its
     # ask_when were false). Empty: every band of the key.
     ages: tuple[AgeBand, ...] = ()
+    # Reference values to compare a result against, shown for the patient's age band.
+    thresholds: tuple[Threshold, ...] = ()
     # The referral letter speaks in clinical statements built from the answers (orient/letter.py):
     # yes_no questions say what "oui" and "non" mean; a multiple-choice question what "none of
     # these" means (each option carries its own ``letter``); a number question a sentence with
