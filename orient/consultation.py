@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Literal
 
-from . import engine
+from . import engine, thresholds
 from .model import AGE_QUESTION, AGE_QUESTION_ID, DEPARTEMENT_QUESTION, Key, Question
 
 StepKind = Literal["intro", "question", "departement", "check", "result"]
@@ -35,16 +35,24 @@ class AnsweredQuestion:
     question_id: str
     text: str
     answer: str
+    # The reference values behind the answer, for the patient's age band (orient.thresholds):
+    # printed with it, so that the letter says what "élevé" was compared with.
+    reference: tuple[str, ...] = ()
 
 
 def describe_answers(key: Key, answers: Mapping[str, engine.Value], ids: Iterable[str],
-                     departement_names: Mapping[str, str]) -> tuple[AnsweredQuestion, ...]:
-    """The answers to ``ids`` (those given), in words, in that order."""
+                     departement_names: Mapping[str, str], age_group: str | None = None) -> tuple[AnsweredQuestion, ...]:
+    """The answers to ``ids`` (those given), in words, in that order; the reference values behind
+    them for ``age_group`` (else the age band among the answers: the engine keeps it only when a
+    condition of the key names it)."""
     out = []
+    age = age_group or answers.get(AGE_QUESTION_ID)
+    age_group = age if isinstance(age, str) else None
     for qid in ids:
         question = key.question(qid)
         if question is not None and qid in answers:
-            out.append(AnsweredQuestion(qid, question.text, engine.describe(question, answers[qid], departement_names)))
+            out.append(AnsweredQuestion(qid, question.text, engine.describe(question, answers[qid], departement_names),
+                                        thresholds.for_answer(question, answers[qid], age_group)))
     return tuple(out)
 
 

@@ -141,9 +141,11 @@ class Orientation:
         return tuple((signs, tuple(titles)) for signs, titles in groups.items())
 
 
-def answered(state: engine.State, ruleset: RuleSet, ids=None) -> tuple[AnsweredQuestion, ...]:
-    """Answers of the engine's path (or of ``ids`` on it), in words."""
-    return describe_answers(state.key, state.answers, state.path if ids is None else ids, ruleset.departement_names)
+def answered(state: engine.State, ruleset: RuleSet, ids=None, age_group: str | None = None) -> tuple[AnsweredQuestion, ...]:
+    """Answers of the engine's path (or of ``ids`` on it), in words (with the reference values for
+    ``age_group``)."""
+    return describe_answers(state.key, state.answers, state.path if ids is None else ids, ruleset.departement_names,
+                            age_group)
 
 
 def platforms(ruleset: RuleSet, region: str | None = None) -> tuple[Resource, ...]:
@@ -169,7 +171,7 @@ def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, depart
     explanation = engine.explain(state)
 
     def reasons(items) -> tuple[AnsweredQuestion, ...]:
-        return answered(state, ruleset, [r.question.id for r in items])
+        return answered(state, ruleset, [r.question.id for r in items], age_group)
 
     filiere = ruleset.filieres.get(outcome.filiere or "")
     dep_code = departement if departement and departement != NO_DEPARTEMENT else None
@@ -213,7 +215,7 @@ def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, depart
         orphanet=orphanet,
         resources=national_resources(ruleset),
         regional=regional_resources(ruleset, dep_code),
-        answers=answered(state, ruleset),
+        answers=answered(state, ruleset, age_group=age_group),
         why=Why(
             because=reasons(explanation.because),
             ruled_out=tuple((r.outcome, reasons(r.because)) for r in explanation.ruled_out),
