@@ -80,6 +80,16 @@ class Suggestion:
         return f"environ {round(self.distance_km)} km"
 
     @property
+    def address_line(self) -> str:
+        """Hospital, service and city, as a letter is addressed: the city is not repeated when the
+        hospital's name already says it ("Hospices Civils de Lyon", not "... de Lyon, Lyon")."""
+        c = self.centre
+        parts = [p for p in (c.hospital, c.service) if p]
+        if not c.hospital or c.city.casefold() not in c.hospital.casefold():
+            parts.append(c.city)
+        return ", ".join(parts)
+
+    @property
     def to_confirm(self) -> bool:
         """The site's label or details come from a source older than the current labelling, or
         the site has no contact of its own: the GP is asked to confirm with the filière."""

@@ -32,6 +32,45 @@
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });
   });
+  // Result page: copy the orientation link (the field stays selectable without JavaScript).
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    var status = button.parentNode.parentNode.querySelector(".copy-status");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      field.select();
+      var done = function () { if (status) { status.textContent = "Lien copié."; } };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+      } else {
+        document.execCommand("copy");
+        done();
+      }
+    });
+  });
+  // Presenter mode (/formation/cas/…): the keys a presentation clicker sends. ArrowRight and
+  // PageDown follow the "Étape suivante" link, ArrowLeft and PageUp "Étape précédente" (their
+  // #etape-courante fragment puts the step at the top of the screen). Keys typed in a form
+  // field, or with a modifier (Alt+Left is the browser's Back), are left alone.
+  var step = document.querySelector("[data-presenter]");
+  if (step) {
+    var keysHint = step.querySelector("[data-presenter-keys]");
+    if (keysHint) { keysHint.hidden = false; }
+    if (!window.location.hash && step.scrollIntoView) {
+      var box = step.getBoundingClientRect();
+      if (box.top < 0 || box.bottom > window.innerHeight) { step.scrollIntoView({ block: "nearest" }); }
+    }
+    document.addEventListener("keydown", function (event) {
+      if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+      var target = event.target;
+      if (target && (target.isContentEditable || /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(target.tagName))) { return; }
+      var rel = { ArrowRight: "next", PageDown: "next", ArrowLeft: "prev", PageUp: "prev" }[event.key];
+      var link = rel && step.querySelector(".step-nav a[rel=" + rel + "]");
+      if (!link) { return; }
+      event.preventDefault();
+      window.location.assign(link.href);
+    });
+  }
   // Focus the error summary so screen-reader users hear what went wrong.
   var summary = document.getElementById("erreurs");
   if (summary) { summary.focus(); }

@@ -169,7 +169,8 @@ def test_unknown_red_flag_shows_the_check_block_on_result_print_and_letter(clien
     assert "écartée car" not in result or "Urgence de test — écartée" not in result
     printed = text(client.get("/cle/mini/imprimer"))
     assert "À vérifier aujourd'hui" in printed
-    assert "Signes d'alerte non vérifiés à ce jour : Urgence de test." in printed
+    letter = printed[printed.index("Courrier d'adressage"):]
+    assert "Non vérifié à ce jour : " in letter and "Urgence de test" in letter.split("Non vérifié à ce jour : ")[1]
     assert "aucune conclusion rassurante à ce stade" in printed
 
 

@@ -145,8 +145,9 @@ def test_print_view_has_letter_with_blank_identity(client, answer, text):
     answer(client, "mini", "alerte", "oui")
     client.post("/cle/mini/departement", data={"answer": "75"})
     body = text(client.get("/cle/mini/imprimer"))
-    assert "Projet de courrier d'adressage" in body
-    assert "Patient(e) : ____" in body
+    assert "Courrier d'adressage" in body
+    assert "Patient : ____" in body and "Date de naissance : ____" in body
+    assert "Cher confrère, chère consœur" in body
     assert "Paris (75)" in body
 
 

@@ -27,6 +27,7 @@ from . import (
     rules,
     security,
     settings,
+    share,
     templating,
     training,
     wizard,
@@ -49,7 +50,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     pagecache.init_app(app)
     operations.init_app(app)
 
-    for blueprint in (pages.bp, wizard.bp, directory_views.bp, operations.bp, training.bp, diseases.bp, api.bp):
+    for blueprint in (pages.bp, wizard.bp, share.bp, directory_views.bp, operations.bp, training.bp, diseases.bp,
+                      api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # read-only, stateless JSON: no session, no cookie to protect
     return app

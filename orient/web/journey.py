@@ -82,3 +82,15 @@ def store_departement(value: str) -> None:
 
 def restart() -> None:
     session.clear()
+
+
+def load(consultation: Consultation) -> None:
+    """Replace the session's consultation with ``consultation`` (an orientation link taken up
+    in the wizard): the key, its answers, the age band and the département."""
+    session = _session()
+    session["k"] = consultation.key.id
+    session["a"] = {qid: engine.to_storable(v) for qid, v in consultation.kept_answers.items()}
+    if consultation.age_group is not None:
+        session["age"] = consultation.age_group
+    if consultation.departement is not None:
+        session["dep"] = consultation.departement

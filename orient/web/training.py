@@ -11,7 +11,6 @@ within their bounds), each checked by :func:`engine.normalise`; anything else is
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote
@@ -22,18 +21,14 @@ from markupsafe import Markup
 from .. import engine, graph
 from ..age_alerts import shared_case
 from ..consultation import AnsweredQuestion, Consultation, describe_answers
-from ..model import UNKNOWN, URGENCY_LABELS, Key, Outcome, Question, Scenario
+from ..model import URGENCY_LABELS, Key, Outcome, Scenario
 from ..orientation import NO_DEPARTEMENT, compose
+from ..replay import ReplayError, decode_replay, encode_replay
 from ..ruleset import RuleSet
 from ..scenarios import typed_answers
 
 bp = Blueprint("training", __name__, url_prefix="/formation")
 
-MAX_REPLAY = 2000  # characters of ``r``: far more than any key needs
-_SEGMENT = re.compile(r"^([a-z0-9][a-z0-9_-]*):([A-Za-z0-9+ .,-]*)$")
-_CHOICE_VALUE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_NUMBER_VALUE = re.compile(r"^-?\d{1,9}([.,]\d{1,6})?$")
-_DEPARTEMENT_VALUE = re.compile(r"^(\d{2}|2[AB]|97\d)$")
 
 
 def _ruleset() -> RuleSet:
@@ -75,64 +70,10 @@ def _bad_request(title: str, message: str):
     return render_template("error.html", title=title, message=message, resume=None), 400
 
 
-def encode_replay(answers: dict[str, engine.Value], order: tuple[str, ...]) -> str:
-    """``age_group:adulte;necrose:non;signes-associes:doigts-boudines+dyspnee``."""
-    parts = []
-    for qid in order:
-        value = engine.to_storable(answers[qid])
-        text = "+".join(value) if isinstance(value, list) else str(value)
-        parts.append(f"{qid}:{text}")
-    return ";".join(parts)
-
-
 def replay_url(key: Key, c: Consultation) -> str:
     """The shareable URL of a path: ids and option ids only, readable in the address bar."""
     encoded = encode_replay(c.all_answers, c.path)
     return url_for("training.replay", key_id=key.id) + "?r=" + quote(encoded, safe=":;+-_.,")
-
-
-class ReplayError(ValueError):
-    pass
-
-
-def decode_replay(ruleset: RuleSet, key: Key, raw: str) -> dict[str, engine.Value]:
-    """Strictly parse ``r``: known question ids, option ids, bounded numbers; no duplicates."""
-    if len(raw) > MAX_REPLAY:
-        raise ReplayError("Le lien de parcours est trop long.")
-    answers: dict[str, engine.Value] = {}
-    for segment in filter(None, raw.split(";")):
-        match = _SEGMENT.match(segment.strip())
-        if match is None:
-            raise ReplayError("Le lien de parcours est mal formé : chaque réponse s'écrit "
-                              "« identifiant:valeur », séparées par « ; ».")
-        qid, text = match.groups()
-        question = key.question(qid)
-        if question is None:
-            raise ReplayError(f"La question « {qid} » n'existe pas dans la clé « {key.title} ».")
-        if qid in answers:
-            raise ReplayError(f"La question « {qid} » apparaît deux fois dans le lien.")
-        answers[qid] = _value(ruleset, question, text)
-    return answers
-
-
-def _value(ruleset: RuleSet, question: Question, text: str) -> engine.Value:
-    if question.kind == "number":
-        if text != UNKNOWN and (not _NUMBER_VALUE.match(text) or question.min is None or question.max is None):
-            raise ReplayError(f"La réponse à « {question.id} » doit être un nombre.")
-        raw: object = text
-    elif question.kind == "multiple":
-        raw = [v for v in re.split(r"[+ ]", text) if v]
-        if not all(_CHOICE_VALUE.match(v) for v in raw):
-            raise ReplayError(f"La réponse à « {question.id} » n'est pas une liste d'identifiants.")
-    else:
-        pattern = _DEPARTEMENT_VALUE if question.kind == "departement" else _CHOICE_VALUE
-        if not pattern.match(text):
-            raise ReplayError(f"La réponse à « {question.id} » n'est pas un identifiant de réponse.")
-        raw = text
-    try:
-        return engine.normalise(question, raw, ruleset.departements)
-    except engine.InvalidAnswer as exc:
-        raise ReplayError(f"Réponse refusée pour « {question.id} » : {exc.message}") from None
 
 
 def asked(ruleset: RuleSet, key: Key, answers: dict[str, engine.Value], ids) -> tuple[AnsweredQuestion, ...]:

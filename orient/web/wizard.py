@@ -11,11 +11,13 @@ import datetime as dt
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
-from .. import engine, francemap, thresholds
+from .. import engine, francemap
 from ..consultation import CHECK, DEPARTEMENT, RESULT, Consultation, Step
+from ..letter import PATIENT_PHRASES, letter_content
 from ..model import AGE_QUESTION_ID, DEPARTEMENT_QUESTION, Key, Question
 from ..orientation import NO_DEPARTEMENT, compose
 from . import journey as journeys
+from . import share
 from .forms import build_form, departement_choices
 from .pagecache import render_page
 
@@ -107,7 +109,7 @@ def question(key_id: str, question_id: str):
     retour = request.args.get("retour") == "verifier"
     # Everything the page shows: the question, where it sits on the path, the answer given.
     # The age band picks the reference values shown (orient.thresholds).
-    page_key = ("question", key.id, question.id, c.path, _hashable(stored), retour, c.age_group)
+    page_key = ("question", key.id, question.id, c.path, _hashable(stored), retour)
     return render_page(page_key, "question.html", lambda: _question_context(
         c, step, build_form(question, ruleset, data={"answer": stored} if stored is not None else None), retour))
 
@@ -124,8 +126,6 @@ def _question_context(c: Consultation, step: Step, form, retour: bool) -> dict:
         position=position, total=total,
         back_url=url_of(c.key, c.previous(step)),
         retour=retour,
-        reference=thresholds.for_question(step.question, c.age_group) if step.question else (),
-        option_reference=thresholds.for_options(step.question, c.age_group) if step.question else {},
     )
 
 
@@ -202,9 +202,9 @@ def orientation(key_id: str):
             map_svg = Markup(francemap.render(ruleset, [s.centre for s in result.centres],
                                               title="Centres suggérés et département du patient",
                                               patient_departement=c.departement))
-        return dict(o=result, key=result.key, map_svg=map_svg)
+        return dict(o=result, key=result.key, map_svg=map_svg, share_link=share.absolute(share.link_path(c)))
 
-    return render_page(_orientation_key("orientation", c), "result.html", context)
+    return render_page(_orientation_key("orientation", c) + _host(), "result.html", context)
 
 
 @bp.get("/cle/<key_id>/imprimer")
@@ -214,11 +214,22 @@ def printable(key_id: str):
         return redirect_response
 
     def context() -> dict:
-        result = compose(_ruleset(), c.state, c.age_group, c.departement)
-        return dict(o=result, key=result.key)
+        ruleset = _ruleset()
+        result = compose(ruleset, c.state, c.age_group, c.departement)
+        link = share.absolute(share.link_path(c))
+        return dict(o=result, key=result.key, share_link=link, qr=share.qr_svg(link),
+                    answers=[a for a in result.answers if a.question_id != AGE_QUESTION_ID],
+                    letter=letter_content(result.key, c.state.answers, c.state.path),
+                    patient=PATIENT_PHRASES.get(c.age_group or "", "un patient ou une patiente"))
 
     # The printed summary is dated: a page rendered yesterday must not be served today.
-    return render_page(_orientation_key("print", c) + (dt.date.today(),), "print.html", context)
+    return render_page(_orientation_key("print", c) + _host() + (dt.date.today(),), "print.html", context)
+
+
+def _host() -> tuple:
+    """The orientation link printed and shown is absolute: without a configured public address it
+    takes the (vetted) request host, which then belongs to the cached page's key."""
+    return () if current_app.config.get("PUBLIC_URL") else (request.host,)
 
 
 @bp.post("/recommencer")
