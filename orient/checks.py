@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from . import age_alerts, engine
-from .diagnostics import Diagnostic, suggest
+from . import age_alerts, engine, links
+from .diagnostics import Diagnostic, Severity, suggest
 from .loader import SourceMap
 from .letter import missing_statements
 from .model import (
@@ -40,7 +40,6 @@ from .model import (
     TerritoryFile,
     Threshold,
     iter_leaves,
-    mirror_host,
 )
 
 
@@ -62,6 +61,18 @@ class Parsed:
     # Reference files that did not parse ("filieres", "centres", "pnds"): their ids are unknown,
     # so references to them are not checked (one typo must not cascade into hundreds of errors).
     failed_kinds: set[str] = field(default_factory=set)
+    mirrors: links.MirrorSource | None = None  # rules/mirrors.yaml, if present
+
+    @property
+    def mirror_hosts(self) -> tuple[str, ...]:
+        """The mirrors no link may go through: rules/mirrors.yaml, else the default list."""
+        return links.mirror_hosts(self.mirrors)
+
+
+# THE SWITCH (issue 18): rules/pnds.yaml is being re-sourced, so its links through a mirror
+# (SOURCE_MIROIR) and its PNDS without a year (PNDS_SANS_ANNEE) are warnings for now; every other
+# file's mirror links are already errors. Once pnds.yaml is clean, set this to "erreur".
+PNDS_SEVERITY: Severity = "avertissement"
 
 
 def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
@@ -95,7 +106,6 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
         _ref(diags, smap, base + ("filiere",), network.filiere, known_filieres, "FILIERE_INCONNUE", "filière")
         for j, pid in enumerate(network.pnds):
             _ref(diags, smap, base + ("pnds", j), pid, known_pnds, "PNDS_INCONNU", "PNDS")
-        _mirrors(diags, smap, base, network, ("source", "web", "contact_url"))
     for centre, smap, i in parsed.centres:
         base = ("centres", i)
         filiere_known = _ref(diags, smap, base + ("filiere",), centre.filiere, known_filieres, "FILIERE_INCONNUE",
@@ -106,13 +116,18 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
             diags.append(smap.diag(base + ("network",), "RESEAU_FILIERE",
                                    f"le réseau « {centre.network} » appartient à la filière "
                                    f"« {networks[centre.network].filiere} », pas à « {centre.filiere} »"))
-        _mirrors(diags, smap, base, centre, ("source", "web", "contact_url"))
         if departements:
             _ref(diags, smap, base + ("departement",), centre.departement, departements, "TERRITOIRE_INCONNU",
                  "département")
     for pnds, smap, i in parsed.pnds:
         for j, fid in enumerate(pnds.filieres):
             _ref(diags, smap, ("pnds", i, "filieres", j), fid, known_filieres, "FILIERE_INCONNUE", "filière")
+        if pnds.year is None:
+            diags.append(smap.diag(("pnds", i, "year") if ("pnds", i, "year") in smap.values else ("pnds", i, "id"),
+                                   "PNDS_SANS_ANNEE", f"le PNDS « {pnds.id} » n'a pas d'année : donnez celle de la "
+                                   "dernière version publiée (year), que le médecin voit à côté du lien",
+                                   severity=PNDS_SEVERITY))
+    diags.extend(links.check_links(parsed, parsed.mirror_hosts, PNDS_SEVERITY))
     if parsed.resources:
         resources, smap = parsed.resources
         _unique(diags, ((r.id, smap, ("resources", i, "id")) for i, r in enumerate(resources.resources)), "ressource")
@@ -202,18 +217,6 @@ def _unique(diags: list[Diagnostic], items: Iterable[tuple[str, SourceMap, tuple
         else:
             seen[ident] = (smap, path)
     return set(seen)
-
-
-def _mirrors(diags: list[Diagnostic], smap: SourceMap, base: tuple, item, fields: tuple[str, ...]) -> None:
-    """A site or a network is shown to GPs and DAC coordinators with its links: never through a
-    document-sharing mirror, which is not the publisher and may serve anything tomorrow."""
-    for name in fields:
-        url = getattr(item, name)
-        host = mirror_host(url) if url else None
-        if host:
-            diags.append(smap.diag(base + (name,), "SOURCE_MIROIR",
-                                   f"« {host} » copie des documents sans en être l'éditeur : citez la page de "
-                                   "l'hôpital, du centre, de la filière ou le Bulletin officiel"))
 
 
 def _thresholds(diags: list[Diagnostic], smap: SourceMap, base: tuple, thresholds: tuple[Threshold, ...],
@@ -547,6 +550,7 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
 
     if any(d.is_error for d in diags):
         return diags  # graph analysis needs a well-formed key
+    diags.extend(_unused_options(key, smap, layer))
     # The key as the engine walks it, ages folded in. The age-band layer is left out here: it is
     # checked on its own (its outcomes hang on its questions only), and exploring it in front of
     # every key would multiply the paths to explore for nothing.
@@ -583,6 +587,64 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
             diags.append(smap.diag(("outcomes", i, "id"), "ISSUE_IMPOSSIBLE",
                                    f"l'issue « {outcome.id} » ne peut jamais être retenue (condition impossible "
                                    "ou masquée par une issue précédente)"))
+    return diags
+
+
+def _unused_options(key: Key, smap: SourceMap, layer: AgeAlertLayer | None) -> list[Diagnostic]:
+    """OPTION_INUTILE: an option that choosing can never change the result, on a question that a
+    reassuring or referring result depends on. The engine reads an answer only through the leaf
+    tests on its question (outcomes' ``when``, questions' ``ask_when``; red flags and the unchecked
+    list read the same ``when``), so two answers that every one of these tests finds alike lead
+    everywhere alike: a multiple-choice option is unused when ticking it changes no test (no
+    condition names it), a single-choice option when it tests like an option declared before it
+    (say, two options no condition names). Yes/no questions (three fixed answers) and "je ne sais
+    pas" (an answer with its own meaning) are left out."""
+    outcomes = [*key.outcomes, *(layer.outcomes if layer else ())]
+    questions = [*key.questions, *(layer.questions if layer else ())]
+    by_id = {q.id: q for q in questions}
+    leaves: dict[str, list] = {}
+    for cond in [o.when for o in outcomes] + [q.ask_when for q in questions]:
+        for leaf in iter_leaves(cond) if cond is not None else ():
+            leaves.setdefault(leaf.answer, []).append(leaf)
+    # The questions a reassuring or referring result depends on: those read by the condition of an
+    # outcome the walk tries before (or as) a non-emergency one, and those their ask_when reads.
+    last = max((i for i, o in enumerate(key.outcomes) if o.action != "emergency"), default=-1)
+    decisive: set[str] = set()
+    frontier = [leaf.answer for o in key.outcomes[:last + 1] if o.when is not None for leaf in iter_leaves(o.when)]
+    while frontier:
+        qid = frontier.pop()
+        if qid in decisive:
+            continue
+        decisive.add(qid)
+        ask_when = by_id[qid].ask_when if qid in by_id else None
+        if ask_when is not None:
+            frontier.extend(leaf.answer for leaf in iter_leaves(ask_when))
+    diags = []
+    for i, question in enumerate(key.questions):
+        if question.kind not in ("single", "multiple") or question.id not in decisive:
+            continue
+        tests = [leaf.test_value for leaf in leaves.get(question.id, [])]
+
+        def signature(value: object, tests: list = tests) -> tuple:
+            return tuple(test(value) for test in tests)
+
+        seen: dict[tuple, str] = {}
+        none = signature(frozenset())
+        for j, option in enumerate(question.options):
+            if option.id == UNKNOWN:
+                continue
+            if question.kind == "multiple":
+                same = "une case non cochée" if signature(frozenset((option.id,))) == none else None
+            else:
+                sig = signature(option.id)
+                same = f"l'option « {seen[sig]} »" if sig in seen else None
+                seen.setdefault(sig, option.id)
+            if same:
+                diags.append(smap.diag(("questions", i, "options", j, "id"), "OPTION_INUTILE",
+                                       f"l'option « {option.id} » de « {question.id} » compte exactement comme "
+                                       f"{same} pour toutes les conditions de la clé : la choisir ne change jamais "
+                                       "le résultat ; faites-la compter dans une condition, ou retirez-la",
+                                       severity="avertissement"))
     return diags
 
 

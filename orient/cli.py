@@ -249,6 +249,22 @@ def export_fhir_command(key_id: str, output: Path | None, reponse: str | None, b
         click.echo(f"écrit {output}", err=True)
 
 
+@main.command("links", help="Tous les liens externes des règles, par hôte (miroirs et proxys marqués), et où mènent "
+                            "les liens des PNDS (has-sante.fr, filière ou centre, page d'accès). Échoue s'il reste un "
+                            "lien par un miroir.")
+@RULES_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+def links_command(rules_dir: Path | None, as_json: bool) -> None:
+    from . import links
+    from .ruleset import parse_directory
+
+    parsed, _, _ = parse_directory(_rules_dir(rules_dir))
+    report = links.report(parsed)
+    click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if as_json else links.render(report))
+    if report.mirrors:
+        sys.exit(1)
+
+
 # `orient serve` defaults: safe alone on a laptop or a small internal network (README).
 SERVE_CONNECTION_LIMIT = 1000   # waitress's default (100) fell to 100 slow clients (issue 22, D1)
 SERVE_MAX_BODY = 16 * 1024      # the app's own limit (MAX_CONTENT_LENGTH): no form or API body is bigger

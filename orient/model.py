@@ -45,7 +45,9 @@ RegionCode = Annotated[str, StringConstraints(pattern=r"^\d{2}$")]
 
 def _check_url(value: str) -> str:
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value or "." not in parts.netloc:
+    # A host ending in a dot ("has-sante.fr.") resolves, but is not the name the publisher gives.
+    if (parts.scheme not in ("http", "https") or not parts.netloc or " " in value or "." not in parts.netloc
+            or (parts.hostname or "").endswith(".")):
         raise PydanticCustomError("url_invalide", "URL mal formée : « {url} »", {"url": value})
     return value
 
@@ -917,21 +919,42 @@ class CentreFile(Frozen):
 
 
 # Document-sharing sites and proxies: they copy documents without publishing them, so a link
-# through them is not a source a physician can sign (the page may change or vanish).
+# through them is not a source a physician can sign (the page may change or vanish). The list is
+# rules data (rules/mirrors.yaml, loaded as MirrorFile); this default serves a rule set without it.
 MIRROR_HOSTS = ("scribd.com", "pdfslide", "studylib", "vdocuments", "fdocuments", "readkong", "pdfprof", "doczz",
                 "coek.info", "123dok", "slideplayer", "dokumen.tips", "docplayer", "documents.pub", "yumpu",
                 "calameo", "fr.slideshare", "pdf4pro", "silo.tips", "zdocs", "dochub", "kipdf", "docslib",
                 # SEO proxies that serve someone else's page under their own name
                 "prideseotools", "onehourindexing", "webcache.googleusercontent")
 
+MirrorKind = Literal["partage", "proxy"]
 
-def mirror_host(url: str) -> str | None:
+
+class Mirror(Frozen):
+    """A document-sharing site ("partage": scribd, studylib...) or a proxy serving someone else's
+    page ("proxy"): ``match`` is a host or a part of one (``studylib`` covers studylibfr.com)."""
+
+    match: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$", max_length=80)]
+    kind: MirrorKind
+    note: Text | None = None
+
+
+class MirrorFile(Frozen):
+    mirrors: tuple[Mirror, ...] = Field(min_length=1)
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        return tuple(m.match for m in self.mirrors)
+
+
+def mirror_host(url: str, hosts: tuple[str, ...] = MIRROR_HOSTS) -> str | None:
     """The mirror or proxy a URL goes through, if any: its host, or a mirror carried in its path or
-    query (a proxy serving a scribd copy)."""
+    query (a proxy serving a scribd copy: only full host names, such as scribd.com, are looked for
+    there, so that a word in a path is never taken for a host)."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     rest = f"{parts.path}?{parts.query}".lower()
-    return next((host for marker in MIRROR_HOSTS if marker in host or marker in rest), None)
+    return next((host for marker in hosts if marker in host or ("." in marker and marker in rest)), None)
 
 
 class Pnds(Frozen):
@@ -1043,6 +1066,7 @@ FILE_MODELS: dict[str, tuple[type[Frozen], str]] = {
     "resources": (ResourceFile, "resources.schema.json"),
     "territories": (TerritoryFile, "territories.schema.json"),
     "meta": (Meta, "meta.schema.json"),
+    "mirrors": (MirrorFile, "mirrors.schema.json"),
 }
 
 SLUG_RE = re.compile(ID_PATTERN)

@@ -21,6 +21,7 @@ from .diagnostics import Diagnostic, RuleSetError, sorted_diagnostics
 from .loader import parse_model, read_document
 from .model import (
     FILE_MODELS,
+    MIRROR_HOSTS,
     AgeAlertLayer,
     Centre,
     Departement,
@@ -40,7 +41,7 @@ from .resources import resource_dir
 
 REQUIRED_FILES = ("meta.yaml", "filieres.yaml", "pnds.yaml", "resources.yaml", "territories.yaml")
 # Optional root files, with the kind of document each holds.
-OPTIONAL_FILES = {"alertes-age.yaml": "age_alerts"}
+OPTIONAL_FILES = {"alertes-age.yaml": "age_alerts", "mirrors.yaml": "mirrors"}
 FOLDERS = {"keys": "key", "centres": "centres", "scenarios": "scenarios"}
 
 
@@ -72,6 +73,8 @@ class RuleSet:
     warnings: tuple[Diagnostic, ...]
     # The shared age-band red flags, already composed into every key; kept for their sources.
     age_alerts: AgeAlertLayer | None = None
+    # Document-sharing sites and proxies that no link may go through (rules/mirrors.yaml).
+    mirror_hosts: tuple[str, ...] = MIRROR_HOSTS
 
     def sources_for(self, key: Key, outcome: Outcome) -> tuple[Source, ...]:
         """The sources behind an outcome: the age-band layer's for its red flags, else the key's."""
@@ -165,6 +168,8 @@ def parse_directory(directory: Path) -> tuple[Parsed, list[Diagnostic], str]:
             parsed.keys.append((obj, smap, path.stem))
         elif kind == "age_alerts":
             parsed.age_alerts = (obj, smap)
+        elif kind == "mirrors":
+            parsed.mirrors = (obj, smap)
         elif kind == "scenarios":
             parsed.scenarios.append((obj, smap))
         elif kind == "centres":
@@ -217,6 +222,7 @@ def load(directory: Path | str | None = None, today: dt.date | None = None) -> t
         scenarios=MappingProxyType(scenarios),
         warnings=tuple(diags),
         age_alerts=layer,
+        mirror_hosts=parsed.mirror_hosts,
     )
     return ruleset, diags
 
