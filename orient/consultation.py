@@ -41,7 +41,8 @@ class AnsweredQuestion:
 
 
 def describe_answers(key: Key, answers: Mapping[str, engine.Value], ids: Iterable[str],
-                     departement_names: Mapping[str, str], age_group: str | None = None) -> tuple[AnsweredQuestion, ...]:
+                     departement_names: Mapping[str, str],
+                     age_group: str | None = None) -> tuple[AnsweredQuestion, ...]:
     """The answers to ``ids`` (those given), in words, in that order; the reference values behind
     them for ``age_group`` (else the age band among the answers: the engine keeps it only when a
     condition of the key names it)."""

@@ -141,7 +141,8 @@ class Orientation:
         return tuple((signs, tuple(titles)) for signs, titles in groups.items())
 
 
-def answered(state: engine.State, ruleset: RuleSet, ids=None, age_group: str | None = None) -> tuple[AnsweredQuestion, ...]:
+def answered(state: engine.State, ruleset: RuleSet, ids=None,
+             age_group: str | None = None) -> tuple[AnsweredQuestion, ...]:
     """Answers of the engine's path (or of ``ids`` on it), in words (with the reference values for
     ``age_group``)."""
     return describe_answers(state.key, state.answers, state.path if ids is None else ids, ruleset.departement_names,

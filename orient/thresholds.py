@@ -27,7 +27,7 @@ def number(value: float) -> str:
     sign = "-" if whole.startswith("-") else ""
     whole = whole.lstrip("-")
     if len(whole) > 3:
-        groups = []
+        groups: list[str] = []
         while whole:
             groups.insert(0, whole[-3:])
             whole = whole[:-3]
@@ -84,7 +84,7 @@ def line(items: list[Threshold]) -> str:
             adjusted = []
     by_ethnicity: dict[str, list[Threshold]] = {}
     for t in adjusted:
-        by_ethnicity.setdefault(t.population.ethnicity, []).append(t)  # type: ignore[union-attr]
+        by_ethnicity.setdefault(t.population.ethnicity or "", []).append(t)  # type: ignore[union-attr]
     for ethnicity, group in by_ethnicity.items():
         text += f" ({ethnicity} : " + ("environ " if first.relative else "") + _figures(group) + ")"
     if population and population.detail:
