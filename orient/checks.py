@@ -352,6 +352,7 @@ def _age_text(diags: list[Diagnostic], smap: SourceMap, path: tuple, text: str |
 def _question_texts(question) -> list[tuple[tuple, str]]:
     """(path under the question, text) of every text the GP reads for a question."""
     texts = [((name,), getattr(question, name)) for name in ("text", "hint") if getattr(question, name)]
+    texts += [(("hint_items", j), item) for j, item in enumerate(question.hint_items)]
     return texts + [(("options", j, "label"), o.label) for j, o in enumerate(question.options)]
 
 

@@ -282,11 +282,13 @@ def _item(key: Key, question: Question, ruleset=None, base: str = DEFAULT_BASE) 
                 "language": "text/fhirpath", "expression": fhirpath(key, question.ask_when)}})
     if extensions:
         item["extension"] = extensions
-    if question.hint:
+    if question.hint or question.hint_items:
+        # The hint's list of signs (hint_items) follows its sentence, one bullet a line.
+        help_text = "\n".join(([question.hint] if question.hint else []) + [f"• {i}" for i in question.hint_items])
         item["item"] = [{
             "linkId": f"{question.id}.aide",
             "type": "display",
-            "text": question.hint,
+            "text": help_text,
             "extension": [{"url": EXT_ITEM_CONTROL, "valueCodeableConcept": {
                 "coding": [{"system": ITEM_CONTROL_SYSTEM, "code": "help", "display": "Help-Button"}]}}],
         }]

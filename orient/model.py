@@ -650,6 +650,9 @@ class Question(Frozen):
     kind: QuestionKind
     text: Text
     hint: Text | None = None
+    # A question that lists signs reads as a 60-word heading; the list goes here instead, shown
+    # as bullets under the hint (same aria-describedby), and ``text`` stays a short question.
+    hint_items: tuple[Text, ...] = ()
     options: tuple[Option, ...] = ()
     unit: Text | None = None
     min: float | None = None

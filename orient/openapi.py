@@ -158,7 +158,7 @@ def build_document(ruleset: RuleSet) -> dict[str, Any]:
         "Option": _object({"id": _string(), "label": _string(), "hint": _nullable(_string())}),
         "Question": _object({
             "id": _string(), "kind": _string(enum=_literal_values(QuestionKind)), "text": _string(),
-            "hint": _nullable(_string()), "options": _array(_ref("Option")),
+            "hint": _nullable(_string()), "hint_items": _array(_string()), "options": _array(_ref("Option")),
             "unit": _nullable(_string()), "min": _nullable({"type": "number"}), "max": _nullable({"type": "number"}),
             "integer": {"type": "boolean"}, "ask_when": _nullable(_ref("Condition"))},
             description="Une question. « ask_when » : condition d'affichage, en données (jamais en code)."),

@@ -153,6 +153,7 @@ def question_json(question: Question, ruleset: RuleSet) -> dict:
         "kind": question.kind,
         "text": question.text,
         "hint": question.hint,
+        "hint_items": list(question.hint_items),
         "options": options,
         "unit": question.unit,
         "min": question.min,
