@@ -67,6 +67,10 @@ def test_golden(fixture: Path, make_rules):
 
     loaded, diags = ruleset_module.load(rules, today=TODAY)
 
+    # The letter's completeness warning fires on any fixture question written without statements;
+    # it is checked by its own fixture (lettre-sans-phrase), not by every other one.
+    if "LETTRE_SANS_PHRASE" not in {code for _, code in expected}:
+        diags = [d for d in diags if d.code != "LETTRE_SANS_PHRASE"]
     mine = [d for d in diags if Path(d.file).resolve() == target.resolve()]
     others = [d.format() for d in diags if d not in mine]
     assert others == [], "diagnostics on other files (a cascade?)"

@@ -37,6 +37,6 @@ def test_fracture_path_in_the_rhone_proposes_a_bone_disease_site_first_and_the_l
     hospital = first.splitlines()[0].split(" — ")[0].strip()
     page.goto(f"/cle/{KEY}/imprimer")
     letter = page.locator(".letter")
-    expect(letter).to_contain_text(re.compile(r"Adressé\(e\) à : " + re.escape(hospital)))
+    expect(letter).to_contain_text(re.compile(r"À l'attention de\s*:\s*" + re.escape(hospital)))
     assert "dysplasie fibreuse" not in letter.inner_text().lower()
     assert_no_axe_violations(page, "impression fractures (Rhône)")
