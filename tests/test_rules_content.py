@@ -19,9 +19,12 @@ def test_shipped_rules_load_without_error(rules_dir):
 
 
 def test_shipped_rules_have_no_unexpected_warning(rules_dir):
-    """Reviews falling due is normal life; missing scenarios are tested below."""
+    """Reviews falling due is normal life; missing scenarios are tested below. Options that can
+    never change a result (OPTION_INUTILE) and PNDS without a year are content under review
+    (#18): listed by ``orient check``, tested on fixtures in test_links.py."""
     _, diags = load(rules_dir)
-    unexpected = [d.format() for d in diags if d.code not in ("REVISION_DEPASSEE", "SCENARIO_MANQUANT")]
+    known = ("REVISION_DEPASSEE", "SCENARIO_MANQUANT", "OPTION_INUTILE", "PNDS_SANS_ANNEE")
+    unexpected = [d.format() for d in diags if d.code not in known]
     assert unexpected == []
 
 
