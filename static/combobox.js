@@ -160,7 +160,18 @@
     });
 
     input.addEventListener("blur", function () { close(); });
-    if (form) { form.addEventListener("submit", function () { close(); }); }
+    if (form) {
+      form.addEventListener("submit", function () { close(); });
+      // The list never stands between the user and the search button: it closes as soon as
+      // the button is reached, by keyboard (focus), by mouse (hover, press) or by touch.
+      form.querySelectorAll("button, [type=submit]").forEach(function (button) {
+        ["focus", "mouseenter", "pointerdown"].forEach(function (type) {
+          button.addEventListener(type, function () { close(); });
+        });
+      });
+    }
+    // Leaving the field and its list with the mouse closes the list too (typing reopens it).
+    wrapper.addEventListener("mouseleave", function () { close(); });
   }
 
   document.querySelectorAll("input[data-combobox]").forEach(setup);

@@ -54,7 +54,7 @@
   // field, or with a modifier (Alt+Left is the browser's Back), are left alone.
   var step = document.querySelector("[data-presenter]");
   if (step) {
-    var keysHint = step.querySelector("[data-presenter-keys]");
+    var keysHint = document.querySelector("[data-presenter-keys]");
     if (keysHint) { keysHint.hidden = false; }
     if (!window.location.hash && step.scrollIntoView) {
       var box = step.getBoundingClientRect();

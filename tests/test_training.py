@@ -38,7 +38,10 @@ def rules(app):
 
 
 def hrefs(response) -> list[str]:
-    return [html.unescape(h) for h in re.findall(r'href="([^"]+)"', response.get_data(as_text=True))]
+    """The page's link targets, without their fragment (the presenter's links land on
+    #etape-courante or #pourquoi: same page, scrolled)."""
+    return [html.unescape(h).split("#", 1)[0] or h
+            for h in re.findall(r'href="([^"]+)"', response.get_data(as_text=True))]
 
 
 def all_cases(rules):

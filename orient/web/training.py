@@ -233,8 +233,11 @@ def key_map(key_id: str):
     names = _filiere_names()
     # render_svg escapes every label taken from YAML: the markup is ours, the text is escaped.
     svg = Markup(graph.render_svg(key, names, standalone=False))
+    # On paper, the same map in columns, to fit one landscape page under the title.
+    svg_print = Markup(graph.render_svg(key, names, standalone=False, landscape=True))
     cases = [c for c in _cases(_ruleset()).values() if c.key.id == key.id]
-    return render_template("training_map.html", key=key, svg=svg, dmap=graph.decision_map(key, names), cases=cases)
+    return render_template("training_map.html", key=key, svg=svg, svg_print=svg_print,
+                           dmap=graph.decision_map(key, names), cases=cases)
 
 
 @bp.get("/cle/<key_id>/carte.svg")
