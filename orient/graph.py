@@ -33,6 +33,7 @@ from .model import (
     Outcome,
     Question,
 )
+from .typography import french
 
 # Urgency colours: the stylesheet's tiers. White text on each is AA (contrast 6.1 to 8.1).
 URGENCY_COLOURS: dict[str, str] = {
@@ -218,6 +219,7 @@ INDENT = 28
 ARROW = 42         # the "sinon" arrow between two outcomes
 FONT_FAMILY = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica Neue, Arial, sans-serif"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_BREAKS = re.compile(r"[ \t\n]+")  # where a line may break: not at the no-break spaces
 
 # The landscape map (one A4 page, landscape): columns of this width, as many as make the
 # drawing's shape closest to the printed area (277 × 170 mm under the page title).
@@ -230,8 +232,8 @@ PAGE_RATIO = 277 / 170
 # line measured here fits its box in any of those fonts. Lines are wrapped by this measure,
 # never by a character count: a bold title of capitals and "m"s is as safe as one of "i"s.
 _WIDTHS: tuple[tuple[str, int, int], ...] = (
-    ("'ijlIJ|", 300, 375),
-    (" .,’·;:/!", 340, 400),
+    ("'ijlIJ|\u202f", 300, 375),
+    (" \u00a0.,’·;:/!", 340, 400),
     ("f-()[]tr\"", 415, 495),
     ("szc?–°*", 555, 600),
     ("LFkvxy•T«»_", 615, 690),
@@ -271,10 +273,13 @@ def _a(text: str) -> str:
 
 
 def _wrap(text: str, width_px: float, size: int, bold: bool = False) -> list[str]:
-    """``text`` in lines no wider than ``width_px`` (measured); a word longer than a line is cut."""
+    """``text`` in lines no wider than ``width_px`` (measured); a word longer than a line is cut.
+    French spacing first: lines break at plain spaces only, never before « : ; ? ! »."""
     lines: list[str] = []
     line = ""
-    for word in text.split():
+    for word in _BREAKS.split(french(text).strip(" \t\n")):
+        if not word:
+            continue
         candidate = f"{line} {word}" if line else word
         if text_width(candidate, size, bold) <= width_px:
             line = candidate
