@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from orient.search import (
@@ -15,6 +17,7 @@ from orient.search import (
     phonetic,
     search,
 )
+from orient.typography import french
 
 # What a GP may type -> the filière expected among the first three hits. Built from the
 # shipped rules/pnds.yaml (titles, synonyms) and the eponyms the keys cite.
@@ -379,10 +382,14 @@ def test_security_headers_on_the_new_pages(client):
 
 
 def test_each_pnds_link_says_who_serves_the_document(client, ruleset):
-    # An HAS page, and a copy kept by a third party: a GP sees which before following it.
-    for pnds_id in ("htap", "acromegalie", next(p.id for p in ruleset.pnds.values() if "scribd" in p.url)):
+    # The publisher's copy, or a way in (the HAS or filière PNDS page) that says it is one: a GP
+    # sees which before following it.
+    fallback = next(p for p in ruleset.pnds.values() if p.fallback)
+    for pnds_id in ("htap", "acromegalie", fallback.id):
         pnds = ruleset.pnds[pnds_id]
-        page = client.get(f"/maladies/{pnds_id}").get_data(as_text=True)
-        assert f'href="{pnds.url}"' in page and f"sur {pnds.host}</span>" in page
+        page = html.unescape(client.get(f"/maladies/{pnds_id}").get_data(as_text=True))
+        assert f'href="{pnds.url}"' in page and f"sur {pnds.host}" in page
+        if pnds.fallback:
+            assert french(pnds.fallback) in page
     assert ruleset.pnds["htap"].host == "has-sante.fr"
     assert ruleset.pnds["htap"].url.startswith("https://www.has-sante.fr/")

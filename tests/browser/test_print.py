@@ -1,7 +1,9 @@
-"""The print view fits on one or two A4 pages (answers, orientation, contacts, letter)."""
+"""The print view: the orientation (answers, what to do, contacts, why and sources) on one or two A4
+pages, then the referral letter on a page of its own (issue #21), so that it can be handed over alone."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -21,5 +23,10 @@ def test_print_view_fits_two_a4_pages(page, key_id, scenario_id):
     walk_to_result(page, key_id, scenario_answers(key_id, scenario_id), departement="13")
     page.goto(f"/cle/{key_id}/imprimer")
     page.emulate_media(media="print")
-    pages = pdf_pages(page.pdf(format="A4"))
-    assert 1 <= pages <= 2, f"{key_id} ({scenario_id}) : {pages} pages A4"
+    from pypdf import PdfReader
+
+    texts = [p.extract_text() or "" for p in PdfReader(io.BytesIO(page.pdf(format="A4"))).pages]
+    letter = [i for i, t in enumerate(texts) if t.lstrip().startswith(("Courrier d'adressage", "Courrier d’adressage"))]
+    assert len(letter) == 1, f"{key_id} ({scenario_id}) : le courrier ne commence pas une page"
+    assert 1 <= letter[0] <= 2, f"{key_id} ({scenario_id}) : orientation sur {letter[0]} pages A4"
+    assert len(texts) - letter[0] == 1, f"{key_id} ({scenario_id}) : courrier sur {len(texts) - letter[0]} pages"
