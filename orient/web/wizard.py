@@ -11,7 +11,7 @@ import datetime as dt
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
-from .. import engine, francemap
+from .. import engine, francemap, thresholds
 from ..consultation import CHECK, DEPARTEMENT, RESULT, Consultation, Step
 from ..letter import PATIENT_PHRASES, letter_content
 from ..model import AGE_QUESTION_ID, DEPARTEMENT_QUESTION, Key, Question
@@ -109,7 +109,7 @@ def question(key_id: str, question_id: str):
     retour = request.args.get("retour") == "verifier"
     # Everything the page shows: the question, where it sits on the path, the answer given.
     # The age band picks the reference values shown (orient.thresholds).
-    page_key = ("question", key.id, question.id, c.path, _hashable(stored), retour)
+    page_key = ("question", key.id, question.id, c.path, _hashable(stored), retour, c.age_group)
     return render_page(page_key, "question.html", lambda: _question_context(
         c, step, build_form(question, ruleset, data={"answer": stored} if stored is not None else None), retour))
 
@@ -126,6 +126,8 @@ def _question_context(c: Consultation, step: Step, form, retour: bool) -> dict:
         position=position, total=total,
         back_url=url_of(c.key, c.previous(step)),
         retour=retour,
+        reference=thresholds.for_question(step.question, c.age_group) if step.question else (),
+        option_reference=thresholds.for_options(step.question, c.age_group) if step.question else {},
     )
 
 
