@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from . import age_alerts, engine, links
+from . import age_alerts, engine, links, orphanet
 from .diagnostics import Diagnostic, Severity, suggest
-from .loader import SourceMap
 from .letter import missing_statements
+from .loader import SourceMap
 from .model import (
     AGE_BANDS,
     AGE_QUESTION_ID,
@@ -31,6 +31,7 @@ from .model import (
     Key,
     Meta,
     Network,
+    OrphanetMapping,
     Outcome,
     Pnds,
     Region,
@@ -62,6 +63,7 @@ class Parsed:
     # so references to them are not checked (one typo must not cascade into hundreds of errors).
     failed_kinds: set[str] = field(default_factory=set)
     mirrors: links.MirrorSource | None = None  # rules/mirrors.yaml, if present
+    orphanet: tuple[OrphanetMapping, SourceMap] | None = None  # rules/orphanet-filieres.yaml, if present
 
     @property
     def mirror_hosts(self) -> tuple[str, ...]:
@@ -148,6 +150,8 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
         r.id: r for r in parsed.resources[0].resources if r.kind == "urgence"}
     coordinated = {c.network for c, _, _ in parsed.centres if c.site_type == "crmr_coordonnateur"}
     refs = References(known_filieres, known_centres, known_pnds, set(departements), urgences, networks, coordinated)
+    if parsed.orphanet is not None:
+        diags.extend(orphanet.check_mapping(*parsed.orphanet, known_filieres, networks, today))
     key_ids = _unique(diags, ((k.id, smap, ("id",)) for k, smap, _ in parsed.keys), "clé")
     known_keys = key_ids | parsed.failed_keys
     layer = parsed.age_alerts[0] if parsed.age_alerts else None
@@ -351,7 +355,8 @@ def _age_text(diags: list[Diagnostic], smap: SourceMap, path: tuple, text: str |
 
 def _question_texts(question) -> list[tuple[tuple, str]]:
     """(path under the question, text) of every text the GP reads for a question."""
-    texts = [((name,), getattr(question, name)) for name in ("text", "hint") if getattr(question, name)]
+    texts: list[tuple[tuple, str]] = [((name,), getattr(question, name)) for name in ("text", "hint")
+                                       if getattr(question, name)]
     texts += [(("hint_items", j), item) for j, item in enumerate(question.hint_items)]
     return texts + [(("options", j, "label"), o.label) for j, o in enumerate(question.options)]
 

@@ -18,6 +18,34 @@ RULES_OPTION = click.option(
     help="Dossier des règles (défaut : $ORIENT_RULES, sinon rules/).")
 
 
+ORPHANET_OPTION = click.option(
+    "--orphanet", "orphanet_dir", type=click.Path(path_type=Path), default=None,
+    help="Dossier de la nomenclature Orphanet (pack officiel ou CSV ; défaut : $ORIENT_ORPHANET, sinon aucune).")
+
+
+def _orphanet_dir(value: Path | None) -> Path | None:
+    import os
+
+    return value if value is not None else (Path(os.environ["ORIENT_ORPHANET"]) if os.environ.get("ORIENT_ORPHANET")
+                                            else None)
+
+
+def _nomenclature_or_exit(value: Path | None):
+    """The configured nomenclature (None without one); every problem printed and exit 1 if broken."""
+    from .nomenclature import load as load_nomenclature
+
+    folder = _orphanet_dir(value)
+    if folder is None:
+        return None
+    nomenclature, diags = load_nomenclature(folder)
+    for d in diags:
+        click.echo(d.format(), err=nomenclature is None)
+    if nomenclature is None:
+        click.echo(f"{sum(d.is_error for d in diags)} erreur(s) : nomenclature Orphanet refusée.", err=True)
+        sys.exit(1)
+    return nomenclature
+
+
 def _rules_dir(value: Path | None) -> Path:
     from .ruleset import default_rules_dir
 
@@ -53,12 +81,15 @@ def main() -> None:
     pass
 
 
-@main.command("check", help="Vérifie les règles et affiche tous les problèmes (fichier:ligne:colonne).")
+@main.command("check", help="Vérifie les règles et affiche tous les problèmes (fichier:ligne:colonne) ; avec "
+                            "--orphanet, vérifie aussi la correspondance Orphanet → filières contre la nomenclature.")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
-def check_command(directory: Path | None) -> None:
+@ORPHANET_OPTION
+def check_command(directory: Path | None, orphanet_dir: Path | None) -> None:
     from .ruleset import load
 
-    ruleset, diags = load(_rules_dir(directory))
+    nomenclature = _nomenclature_or_exit(orphanet_dir)
+    ruleset, diags = load(_rules_dir(directory), nomenclature=nomenclature)
     for d in diags:
         click.echo(d.format())
     errors = sum(d.is_error for d in diags)
@@ -116,17 +147,24 @@ def schema_command(output: Path | None, check_only: bool) -> None:
 @main.command("coverage", help="Couverture des règles : clés par filière, issues sans scénario, relectures dues, "
                                "annuaire (réseaux, sites, contacts, départements loin d'un site adapté).")
 @RULES_OPTION
+@ORPHANET_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
-def coverage_command(rules_dir: Path | None, as_json: bool) -> None:
+def coverage_command(rules_dir: Path | None, orphanet_dir: Path | None, as_json: bool) -> None:
     from .coverage import compute, directory_report, render_directory, render_text
+    from .orphanet import mapping_report, render_report
 
+    nomenclature = _nomenclature_or_exit(orphanet_dir)
     ruleset = _load_or_exit(_rules_dir(rules_dir))
     report = compute(ruleset)
     reach = directory_report(ruleset)
+    # With a nomenclature: the share of Orphanet disorders with a filière, per filière and head.
+    orpha = mapping_report(ruleset, nomenclature) if nomenclature is not None else None
     if as_json:
-        click.echo(json.dumps({**report.as_dict(), "directory": reach.as_dict()}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**report.as_dict(), "directory": reach.as_dict(),
+                               **({"orphanet": orpha.as_dict()} if orpha else {})}, ensure_ascii=False, indent=2))
     else:
-        click.echo(render_text(report) + "\n\n" + render_directory(reach, report.filiere_names))
+        click.echo(render_text(report) + "\n\n" + render_directory(reach, report.filiere_names)
+                   + ("\n\n" + render_report(orpha, report.filiere_names) if orpha else ""))
     if not report.ok:
         sys.exit(1)
 
@@ -283,14 +321,17 @@ SERVE_CHANNEL_TIMEOUT = 30      # waitress's default is 120 s
 @click.option("--channel-timeout", default=SERVE_CHANNEL_TIMEOUT, show_default=True, type=click.IntRange(1, 3600),
               help="secondes d'inactivité après lesquelles une connexion est fermée")
 @RULES_OPTION
+@ORPHANET_OPTION
 def serve_command(host: str, port: int, threads: int, connection_limit: int, max_body: int, channel_timeout: int,
-                  rules_dir: Path | None) -> None:
+                  rules_dir: Path | None, orphanet_dir: Path | None) -> None:
     import waitress
 
     from .wsgi import application
 
     try:
-        app = application({"RULES_DIR": str(_rules_dir(rules_dir)), "GENERATE_SECRET_KEY": True})
+        orphanet = _orphanet_dir(orphanet_dir)
+        app = application({"RULES_DIR": str(_rules_dir(rules_dir)), "GENERATE_SECRET_KEY": True,
+                           "ORPHANET_DIR": str(orphanet) if orphanet else None})
     except RuleSetError as exc:
         click.echo(exc.report(), err=True)
         click.echo(f"{exc} : l'application refuse de démarrer.", err=True)

@@ -1058,6 +1058,30 @@ class Meta(Frozen):
     centres_total_source: Url | None = None
 
 
+# rules/orphanet-filieres.yaml: which filière(s) cover which Orphanet classification heads,
+# groups and single diseases (orient's own reviewed decisions; orient/orphanet.py applies them).
+NoFiliere = Literal["cancer-rare", "infection", "toxique", "transplantation", "hors-filiere"]
+
+
+class OrphanetDecision(Frozen):
+    orpha: int = Field(ge=1)
+    name: Text                                  # the entity's French name, as the author read it
+    filieres: tuple[Id, ...] = ()
+    networks: tuple[Id, ...] = ()               # reference networks that fit, when one does
+    no_filiere: NoFiliere | None = None         # an explicit "no filière", with its reason
+    reason: Text | None = None                  # the author's words
+    source: Url | None = None
+
+
+class OrphanetMapping(Frozen):
+    reviewed_on: dt.date
+    review_due: dt.date
+    authors: tuple[Text, ...] = Field(min_length=1)
+    heads: tuple[OrphanetDecision, ...] = Field(min_length=1)
+    groups: tuple[OrphanetDecision, ...] = ()
+    diseases: tuple[OrphanetDecision, ...] = ()
+
+
 # Which top-level model reads which file, and the schema file each one gets.
 FILE_MODELS: dict[str, tuple[type[Frozen], str]] = {
     "key": (Key, "key.schema.json"),
@@ -1069,6 +1093,7 @@ FILE_MODELS: dict[str, tuple[type[Frozen], str]] = {
     "resources": (ResourceFile, "resources.schema.json"),
     "territories": (TerritoryFile, "territories.schema.json"),
     "meta": (Meta, "meta.schema.json"),
+    "orphanet_filieres": (OrphanetMapping, "orphanet-filieres.schema.json"),
     "mirrors": (MirrorFile, "mirrors.schema.json"),
 }
 

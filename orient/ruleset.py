@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
-from . import age_alerts
+from . import age_alerts, orphanet
 from .checks import Parsed, check
 from .diagnostics import Diagnostic, RuleSetError, sorted_diagnostics
 from .loader import parse_model, read_document
@@ -29,6 +29,7 @@ from .model import (
     Key,
     Meta,
     Network,
+    OrphanetMapping,
     Outcome,
     Pnds,
     Region,
@@ -37,11 +38,13 @@ from .model import (
     Source,
     UrlPatterns,
 )
+from .nomenclature import Nomenclature
 from .resources import resource_dir
 
 REQUIRED_FILES = ("meta.yaml", "filieres.yaml", "pnds.yaml", "resources.yaml", "territories.yaml")
 # Optional root files, with the kind of document each holds.
-OPTIONAL_FILES = {"alertes-age.yaml": "age_alerts", "mirrors.yaml": "mirrors"}
+OPTIONAL_FILES = {"alertes-age.yaml": "age_alerts", "mirrors.yaml": "mirrors",
+                  "orphanet-filieres.yaml": "orphanet_filieres"}
 FOLDERS = {"keys": "key", "centres": "centres", "scenarios": "scenarios"}
 
 
@@ -75,6 +78,8 @@ class RuleSet:
     age_alerts: AgeAlertLayer | None = None
     # Document-sharing sites and proxies that no link may go through (rules/mirrors.yaml).
     mirror_hosts: tuple[str, ...] = MIRROR_HOSTS
+    # Which filière(s) cover which Orphanet classification heads, groups and diseases (orphanet.py).
+    orphanet: OrphanetMapping | None = None
 
     def sources_for(self, key: Key, outcome: Outcome) -> tuple[Source, ...]:
         """The sources behind an outcome: the age-band layer's for its red flags, else the key's."""
@@ -170,6 +175,8 @@ def parse_directory(directory: Path) -> tuple[Parsed, list[Diagnostic], str]:
             parsed.age_alerts = (obj, smap)
         elif kind == "mirrors":
             parsed.mirrors = (obj, smap)
+        elif kind == "orphanet_filieres":
+            parsed.orphanet = (obj, smap)
         elif kind == "scenarios":
             parsed.scenarios.append((obj, smap))
         elif kind == "centres":
@@ -188,11 +195,16 @@ def parse_directory(directory: Path) -> tuple[Parsed, list[Diagnostic], str]:
     return parsed, diags, digest.hexdigest()[:8]
 
 
-def load(directory: Path | str | None = None, today: dt.date | None = None) -> tuple[RuleSet | None, list[Diagnostic]]:
-    """Read, validate and check a rules directory. The RuleSet is None when any error exists."""
+def load(directory: Path | str | None = None, today: dt.date | None = None,
+         nomenclature: Nomenclature | None = None) -> tuple[RuleSet | None, list[Diagnostic]]:
+    """Read, validate and check a rules directory. The RuleSet is None when any error exists.
+    With an Orphanet nomenclature, the filière mapping is also checked against it."""
     directory = Path(directory) if directory is not None else default_rules_dir()
     parsed, diags, digest = parse_directory(directory)
-    diags = sorted_diagnostics(diags + check(parsed, today))
+    diags = diags + check(parsed, today)
+    if nomenclature is not None and parsed.orphanet is not None:
+        diags += orphanet.check_against(parsed.orphanet[0], parsed.orphanet[1], nomenclature)
+    diags = sorted_diagnostics(diags)
     if any(d.is_error for d in diags) or parsed.meta is None or parsed.resources is None or parsed.territories is None:
         return None, diags
     meta = parsed.meta[0]
@@ -223,12 +235,14 @@ def load(directory: Path | str | None = None, today: dt.date | None = None) -> t
         warnings=tuple(diags),
         age_alerts=layer,
         mirror_hosts=parsed.mirror_hosts,
+        orphanet=parsed.orphanet[0] if parsed.orphanet else None,
     )
     return ruleset, diags
 
 
-def load_or_raise(directory: Path | str | None = None, today: dt.date | None = None) -> RuleSet:
-    ruleset, diags = load(directory, today)
+def load_or_raise(directory: Path | str | None = None, today: dt.date | None = None,
+                  nomenclature: Nomenclature | None = None) -> RuleSet:
+    ruleset, diags = load(directory, today, nomenclature)
     if ruleset is None:
         raise RuleSetError(diags)
     return ruleset

@@ -14,6 +14,11 @@ Where the names come from, in order of authority:
    disease: it points to the key whose questions orient the patient, and shows the filière
    of the outcome that cites the name. A cited name that a PNDS already carries is dropped.
 3. **Key titles** (kind ``cle``): the entry signs themselves (« Phénomène de Raynaud »).
+4. **The Orphanet nomenclature** (kind ``orpha``), when the operator configured one
+   (:mod:`orient.nomenclature`): every active group, disorder and subtype, by its French name
+   and synonyms (never a "catégorie" heading). An entity that a PNDS carries is not listed
+   twice: its names become more names of the PNDS entry. An ORPHAcode (« ORPHA:558 »,
+   « 558 ») finds its entity first, an obsolete code its replacement.
 
 Outcome titles are sentences, not names: they are only read for the eponyms they cite.
 
@@ -25,7 +30,7 @@ token-sort and token-set ratios, so typos and word order are tolerated). To stay
 large indexes, WRatio only scores a shortlist of names sharing enough letter trigrams with
 the query. Exact names and prefixes (typing in progress) get a boost; acronyms of two or
 three letters are matched exactly or by prefix only. Results are deduplicated per entry
-(one line per PNDS); at equal score a PNDS comes before a cited name, then a key.
+(one line per PNDS); at equal score a PNDS comes before an Orphanet entity, a cited name, then a key.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -58,10 +64,28 @@ SCORE_CUTOFF = 72.0
 _ALLOWED = re.compile(r"^[\w\s\-'’.,()/+:;]*$")
 
 
+def _latin_fold() -> dict[int, str]:
+    """Accented Latin letters -> what the full decomposition below gives them (ASCII only)."""
+    table: dict[int, str] = {}
+    for cp in range(0xC0, 0x250):
+        lowered = chr(cp).lower()
+        decomposed = unicodedata.normalize("NFKD", lowered.replace("œ", "oe").replace("æ", "ae"))
+        base = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        if len(lowered) == 1 and base.isascii():
+            table[ord(lowered)] = base
+    return table
+
+
+_LATIN_FOLD = _latin_fold()
+
+
 def normalise_text(text: str) -> str:
     """'Maladie de Rendu-Osler' -> 'maladie de rendu osler'."""
     if text.isascii():  # nothing to decompose (same result, faster)
         return _NON_WORD.sub(" ", text.lower()).strip()
+    folded = text.lower().translate(_LATIN_FOLD)  # French accents: a table, same result, faster
+    if folded.isascii():
+        return _NON_WORD.sub(" ", folded).strip()
     decomposed = unicodedata.normalize("NFKD", text.lower().replace("œ", "oe").replace("æ", "ae"))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _NON_WORD.sub(" ", stripped).strip()
@@ -117,9 +141,15 @@ def trigrams(key: str) -> set[str]:
     return grams
 
 
+@lru_cache(maxsize=1 << 16)
+def _key_word(word: str) -> str:
+    return "" if word in _GENERIC else _phonetic_word(word)
+
+
 def match_key(normalised: str) -> str:
-    """What the fuzzy pass compares: the phonetic fold of the distinctive words."""
-    return phonetic(core(normalised) or normalised)
+    """What the fuzzy pass compares: the phonetic fold of the distinctive words (of every
+    word when none is distinctive). Same as ``phonetic(core(n) or n)``, one pass."""
+    return " ".join(k for k in map(_key_word, normalised.split()) if k) or phonetic(normalised)
 
 
 # --- query validation ---------------------------------------------------------------------
@@ -162,15 +192,17 @@ def check_query(raw: str | None) -> QueryCheck:
 
 # --- the index ------------------------------------------------------------------------------
 
-EntryKind = Literal["pnds", "mention", "cle"]
-KIND_RANK = {"pnds": 0, "mention": 1, "cle": 2}
+EntryKind = Literal["pnds", "orpha", "mention", "cle"]
+KIND_RANK = {"pnds": 0, "orpha": 1, "mention": 2, "cle": 3}
+# « ORPHA:558 », « orpha 558 », « ORPHAcode 558 », « 558 » once normalised.
+_ORPHA_QUERY = re.compile(r"^(?:orpha(?:code)?\s*)?(\d{1,7})$")
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One line a search can return: a PNDS, a disease name cited by a key, or a key."""
+    """One line a search can return: a PNDS, an Orphanet entity, a disease name cited by a key, or a key."""
 
-    id: str                      # the PNDS id, or "cle:<key id>[:<name>]"
+    id: str                      # the PNDS id, "orpha:<code>", or "cle:<key id>[:<name>]"
     kind: EntryKind
     name: str                    # display name (PNDS title, cited name, key title)
     filieres: tuple[str, ...]
@@ -182,8 +214,9 @@ class Entry:
 @dataclass(frozen=True)
 class Hit:
     entry: Entry
-    matched: str                 # the name (title or synonym) that matched, as written
+    matched: str                 # the name (title or synonym) that matched, as written, or « ORPHA:<code> »
     score: float
+    replaced: int | None = None  # the obsolete ORPHAcode typed, when the hit is its replacement
 
     @property
     def name(self) -> str:
@@ -202,14 +235,18 @@ class Hit:
         return self.entry.orpha
 
     @property
+    def via_code(self) -> bool:
+        return self.matched.startswith("ORPHA:")
+
+    @property
     def via_synonym(self) -> bool:
-        return normalise_text(self.matched) != normalise_text(self.entry.name)
+        return not self.via_code and normalise_text(self.matched) != normalise_text(self.entry.name)
 
 
 class DiseaseIndex:
     """Names -> entries. Build with :func:`build_index` or :func:`index_for`."""
 
-    def __init__(self, names: list[tuple[str, Entry]]):
+    def __init__(self, names: list[tuple[str, Entry]], redirects: Mapping[int, int] | None = None):
         self.entries: list[Entry] = []
         self.names: list[str] = []          # as written
         self.normalised: list[str] = []
@@ -249,6 +286,22 @@ class DiseaseIndex:
         self._sorted = sorted((n, i) for i, n in enumerate(self.normalised))
         self._sorted_keys = [n for n, _ in self._sorted]
         self.by_id = {entry.id: entry for entry in self.entries}
+        # ORPHAcode -> entry: an Orphanet entity's own code, and the codes a PNDS carries.
+        self.by_orpha: dict[int, int] = {}
+        for e, entry in enumerate(self.entries):
+            for code in entry.orpha:
+                if entry.kind in ("pnds", "orpha"):
+                    self.by_orpha.setdefault(code, e)
+        self.redirects: Mapping[int, int] = redirects or {}
+
+    def code_entry(self, code: int) -> tuple[int, int | None] | None:
+        """(entry index, the obsolete code it replaces or None) for an ORPHAcode, redirections followed."""
+        current, hops = code, 0
+        while current not in self.by_orpha and current in self.redirects and hops < 10:
+            current, hops = self.redirects[current], hops + 1
+        if current not in self.by_orpha:
+            return None
+        return self.by_orpha[current], (code if current != code else None)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -346,14 +399,35 @@ def _names_from_ruleset(ruleset) -> list[tuple[str, Entry]]:
     return names
 
 
-def build_index(ruleset) -> DiseaseIndex:
-    return DiseaseIndex(_names_from_ruleset(ruleset))
+def _names_from_nomenclature(names: list[tuple[str, Entry]], ruleset, nomenclature) -> list[tuple[str, Entry]]:
+    """The PNDS entries get the Orphanet names of the entities they carry; every other active
+    entity is an entry of its own (names: preferred name, then synonyms)."""
+    pnds_of: dict[int, Entry] = {}
+    for _, entry in names:
+        if entry.kind == "pnds":
+            for code in entry.orpha:
+                found, _ = nomenclature.resolve(code)
+                pnds_of.setdefault(found.code if found is not None else code, entry)
+    out = list(names)
+    for entity in nomenclature.entities.values():
+        entry = pnds_of.get(entity.code) or Entry(id=f"orpha:{entity.code}", kind="orpha", name=entity.name,
+                                                  filieres=(), orpha=(entity.code,))
+        out.append((entity.name, entry))
+        out.extend((synonym, entry) for synonym in entity.synonyms)
+    return out
+
+
+def build_index(ruleset, nomenclature=None) -> DiseaseIndex:
+    names = _names_from_ruleset(ruleset)
+    if nomenclature is None:
+        return DiseaseIndex(names)
+    return DiseaseIndex(_names_from_nomenclature(names, ruleset, nomenclature), nomenclature.redirects)
 
 
 @lru_cache(maxsize=8)
-def index_for(ruleset) -> DiseaseIndex:
-    """One index per RuleSet (a RuleSet is hashed by identity)."""
-    return build_index(ruleset)
+def index_for(ruleset, nomenclature=None) -> DiseaseIndex:
+    """One index per RuleSet and nomenclature (both are hashed by identity)."""
+    return build_index(ruleset, nomenclature)
 
 
 # --- search ---------------------------------------------------------------------------------
@@ -378,6 +452,13 @@ def _score_name(query: str, query_words: list[str], norm: str, base: float) -> f
 def search(index: DiseaseIndex, query: str, limit: int = 10) -> list[Hit]:
     """Ranked hits, best first, one per entry; [] for an empty or unusable query."""
     q = normalise_text((query or "")[: MAX_QUERY_LENGTH * 2])[:MAX_QUERY_LENGTH]
+    code = _ORPHA_QUERY.match(q)
+    if code and limit > 0:  # an ORPHAcode: its entity (or its replacement's), alone
+        found = index.code_entry(int(code.group(1)))
+        if found is None:
+            return []
+        e, replaced = found
+        return [Hit(index.entries[e], f"ORPHA:{code.group(1)}", 200.0, replaced)]
     if len(q.replace(" ", "")) < MIN_QUERY_LENGTH or limit <= 0:
         return []
     words = q.split()

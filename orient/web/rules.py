@@ -12,13 +12,20 @@ import logging
 from flask import Flask
 
 from ..diagnostics import Diagnostic
+from ..nomenclature import load_or_raise as load_nomenclature
 from ..ruleset import load, load_or_raise
+from ..search import index_for
 
 log = logging.getLogger("orient")
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["orient"] = load_or_raise(app.config["RULES_DIR"])
+    # The Orphanet nomenclature, if configured, is read once (a broken one: RuleSetError, so
+    # that the app refuses to start with every problem listed); the rules are checked against it.
+    nomenclature = load_nomenclature(app.config.get("ORPHANET_DIR"))
+    app.extensions["orient_orphanet"] = nomenclature
+    app.extensions["orient"] = load_or_raise(app.config["RULES_DIR"], nomenclature=nomenclature)
+    index_for(app.extensions["orient"], nomenclature)  # the name index, built before a server forks
 
 
 def reload_rules(app: Flask) -> tuple[bool, list[Diagnostic]]:
@@ -26,7 +33,7 @@ def reload_rules(app: Flask) -> tuple[bool, list[Diagnostic]]:
 
     On failure the last good rule set keeps serving and every diagnostic is logged.
     """
-    ruleset, diagnostics = load(app.config["RULES_DIR"])
+    ruleset, diagnostics = load(app.config["RULES_DIR"], nomenclature=app.extensions.get("orient_orphanet"))
     if ruleset is None:
         for d in diagnostics:
             if d.is_error:
@@ -34,6 +41,7 @@ def reload_rules(app: Flask) -> tuple[bool, list[Diagnostic]]:
         log.error("règles invalides : le jeu de règles précédent (%s) reste en service",
                   app.extensions["orient"].version)
         return False, diagnostics
+    index_for(ruleset, app.extensions.get("orient_orphanet"))  # built before the swap, not by a request
     app.extensions["orient"] = ruleset  # one reference swap: requests see old or new, never a mix
     log.info("règles rechargées : version %s", ruleset.version)
     app.extensions["orient_pages"].clear()  # would be emptied on the next request anyway; frees it now

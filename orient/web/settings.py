@@ -13,6 +13,9 @@ def from_environment() -> dict[str, Any]:
     env = os.environ
     return dict(
         RULES_DIR=env.get("ORIENT_RULES") or str(default_rules_dir()),
+        # An Orphanet nomenclature folder (official pack or CSV layout, README): search by any
+        # rare-disease name. Without it, the search covers the PNDS diseases only.
+        ORPHANET_DIR=env.get("ORIENT_ORPHANET") or None,
         SECRET_KEY=env.get("ORIENT_SECRET_KEY"),
         SESSION_COOKIE_NAME="orient",
         SESSION_COOKIE_HTTPONLY=True,
