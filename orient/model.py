@@ -1024,12 +1024,32 @@ class Region(Frozen):
     overseas: bool
 
 
+# How French writes "of <département>": the INSEE name type (TNCC) gives the article.
+DE_FORMS = ("du ", "de la ", "de l'", "des ", "d'", "de ")
+
+
 class Departement(Frozen):
     code: DepartementCode
     name: Text
+    # The name after "de", with its article, as French usage has it: "du Rhône", "des
+    # Bouches-du-Rhône", "de la Somme", "de l'Ain", "d'Eure-et-Loir", "de Paris", "de La Réunion".
+    # Without it, orient writes "du département : <name>" rather than a wrong article.
+    de: Text | None = None
     region: RegionCode
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _de_names_the_departement(self) -> Departement:
+        if self.de is not None and self.de not in {form + self.name for form in DE_FORMS}:
+            raise ValueError(f"« de » doit être le nom du département précédé de du, de la, de l', des, d' "
+                             f"ou de (« du Rhône ») : « {self.de} » ne se termine pas par « {self.name} »")
+        return self
+
+    @property
+    def of(self) -> str:
+        """« du Rhône » (or « du département : Rhône » when the rules do not give the article)."""
+        return self.de or f"du département : {self.name}"
 
     @property
     def label(self) -> str:
@@ -1047,6 +1067,7 @@ class TerritoryFile(Frozen):
     departements: tuple[Departement, ...] = Field(min_length=1)
     sources: tuple[Url, ...] = Field(min_length=1)
     centroid_note: Text | None = None
+    article_note: Text | None = None
     unsourced_centroids: tuple[DepartementCode, ...] = ()
 
 

@@ -15,6 +15,7 @@ from .model import (
     ACTION_LABELS,
     AGE_BANDS,
     URGENCY_LABELS,
+    Departement,
     Filiere,
     Key,
     Network,
@@ -165,6 +166,13 @@ def national_resources(ruleset: RuleSet) -> tuple[Resource, ...]:
     return tuple(r for r in ruleset.resources.values() if r.kind in kinds)
 
 
+def centres_scope(dep: Departement | None) -> str:
+    """What the list of sites is, after "Sites " : « les plus proches du Rhône (69) »."""
+    if dep is None:
+        return "de la liste nationale (département non indiqué)"
+    return f"les plus proches {dep.of} ({dep.code})"
+
+
 def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, departement: str | None) -> Orientation:
     outcome = state.outcome
     if outcome is None:
@@ -188,8 +196,7 @@ def compose(ruleset: RuleSet, state: engine.State, age_group: str | None, depart
             referral = replace(referral, fitting=first + tuple(
                 s for s in referral.fitting if s.centre.id not in outcome.centres))
     dep = ruleset.departements.get(dep_code or "")
-    scope = (f"les plus proches du département : {dep.name} ({dep.code})" if dep
-             else "liste nationale (département non indiqué)")
+    scope = centres_scope(dep)
     orphanet = tuple(Link(f"Fiche Orphanet ORPHA:{code}", ruleset.orphanet_url(code)) for code in outcome.orpha)
     urgences = ruleset.resources.get("orphanet-urgences")
     key = state.key

@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 
 from ..directory import ANY, directory_for
 from ..model import AGE_BANDS
-from ..orientation import NO_DEPARTEMENT, national_resources, regional_resources
+from ..orientation import NO_DEPARTEMENT, centres_scope, national_resources, regional_resources
 from ..orphanet import catalogue_for
 from ..search import Hit, check_query, index_for
 from ..search import search as run_search
@@ -109,8 +109,7 @@ def _filters(ruleset):
         errors=errors, departements=[choice_pair(c) for c in departement_choices(ruleset)], ages=AGE_BANDS,
         selected={"dep": dep_raw if dep_raw in ruleset.departements or dep_raw == NO_DEPARTEMENT else "",
                   "age": age or ""},
-        scope=(f"les plus proches du département : {dep.name} ({dep.code})" if dep
-               else "liste nationale (département non indiqué)"), age_label=AGE_BANDS.get(age or ""),
+        scope=centres_scope(dep), age_label=AGE_BANDS.get(age or ""),
         regional=regional_resources(ruleset, dep_code), national=national_resources(ruleset),
         expert_centres_url=ruleset.url_patterns.orphanet_expert_centres, nomenclature=_nomenclature())
     return errors, dep_code, age, context

@@ -147,4 +147,4 @@ def test_search_and_centres_without_javascript(new_context):
     assert re.search(r"dep=13", page.url) and re.search(r"age=enfant", page.url)
     expect(page.locator("#filiere-muco-cftr")).to_contain_text("MUCO-CFTR")
     expect(page.locator(".centres .centre").first).to_be_visible()
-    expect(page.locator("main")).to_contain_text("les plus proches du département : Bouches-du-Rhône (13)")
+    expect(page.locator("main")).to_contain_text("les plus proches des Bouches-du-Rhône (13)")
