@@ -48,13 +48,14 @@ def test_unknown_red_flags_are_shown_on_result_print_and_letter(page: Page):
     expect(page.locator("#a-verifier")).to_contain_text("À vérifier aujourd'hui")
     expect(block).to_contain_text("Vérifier maintenant")
     expect(block).to_contain_text("Si ce n'est pas possible")
-    # The block comes before the urgency banner: the first thing read.
-    order = page.evaluate("""() => [...document.querySelectorAll('#a-verifier, .urgency')].map(e => e.id || 'banner')""")
-    assert order[0] == "a-verifier", order
+    # Right after the urgency banner (issue #21's order), before the orientation and its centres.
+    order = page.evaluate("""() => [...document.querySelectorAll('#a-verifier, .urgency, h2.outcome-title, #centres')]
+                                   .map(e => e.id || e.className.split(' ')[0])""")
+    assert order[:3] == ["urgency", "a-verifier", "outcome-title"], order
     assert_no_axe_violations(page, "résultat avec signes à vérifier")
     page.goto("/cle/hypotonie-nourrisson/imprimer")
     expect(page.locator("#a-verifier")).to_be_visible()
-    expect(page.locator("section.letter")).to_contain_text("Signes d'alerte non vérifiés à ce jour")
+    expect(page.locator("section.letter")).to_contain_text("Non vérifié à ce jour")
     assert_no_axe_violations(page, "impression avec signes à vérifier")
 
 
