@@ -32,6 +32,11 @@
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });
   });
+  // "Télécharger en PDF" from the result lands here with #pdf: open the print dialog, whose
+  // "Enregistrer au format PDF" is the download (without JavaScript the page says how).
+  if (location.hash === "#pdf" && document.querySelector("[data-print]")) {
+    window.addEventListener("load", function () { window.print(); });
+  }
   // Result page: copy the orientation link (the field stays selectable without JavaScript).
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     var field = document.getElementById(button.getAttribute("data-copy"));
