@@ -110,3 +110,15 @@ def test_letter_pdf_starts_on_its_own_page_claims_no_test_and_its_qr_code_reopen
         expect(other.locator("h2.outcome-title")).to_have_text(title)
     finally:
         context.close()
+
+
+def test_download_pdf_opens_the_print_dialog_on_the_print_view(page):
+    """With JavaScript, "Télécharger en PDF" lands on the print view and opens the browser's
+    print dialog (its "Enregistrer au format PDF" is the download); the call is recorded here."""
+    page.add_init_script("window.__printed = 0; window.print = () => { window.__printed += 1; };")
+    scenario = _referral_scenario()
+    walk_to_result(page, KEY, scenario_answers(KEY, scenario.id), departement="69")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Télécharger en PDF").click()
+    assert urlsplit(page.url).path == f"/cle/{KEY}/imprimer"
+    page.wait_for_function("() => window.__printed === 1")
