@@ -16,8 +16,10 @@
       var needle = fold(input.value), shown = 0;
       target.querySelectorAll("[data-filter-group]").forEach(function (group) {
         var visible = 0;
+        var heading = group.querySelector("h3");
+        var label = heading ? heading.textContent : "";
         group.querySelectorAll("[data-filter-item]").forEach(function (item) {
-          var match = !needle || fold(item.getAttribute("data-filter-text")).indexOf(needle) !== -1;
+          var match = !needle || fold(item.textContent + " " + label).indexOf(needle) !== -1;
           item.hidden = !match;
           if (match) { visible += 1; }
         });
