@@ -82,16 +82,22 @@ def _invalid(message: str):
                 "des règles : refaites l'orientation depuis l'accueil.", resume=None), 400
 
 
+def _linked(key_id: str) -> Consultation:
+    """The consultation a link carries (404 for an unknown key; _LinkError for a bad link)."""
+    key = _ruleset().keys.get(key_id)
+    if key is None:
+        abort(404)
+    return _read(key)
+
+
 @bp.get("/o/<key_id>")
 def shared(key_id: str):
     ruleset = _ruleset()
-    key = ruleset.keys.get(key_id)
-    if key is None:
-        abort(404)
     try:
-        c = _read(key)
+        c = _linked(key_id)
     except _LinkError as exc:
         return _invalid(str(exc))
+    key = c.key
     if not c.decided:
         return _invalid("Ce lien ne mène pas à une orientation : le parcours n'est pas terminé.")
     o = compose(ruleset, c.state, c.age_group, c.departement)
@@ -102,13 +108,10 @@ def shared(key_id: str):
 @bp.post("/o/<key_id>")
 def take_up(key_id: str):
     """Load the linked orientation into the session and continue in the wizard."""
-    key = _ruleset().keys.get(key_id)
-    if key is None:
-        abort(404)
     try:
-        c = _read(key)
+        c = _linked(key_id)
     except _LinkError as exc:
         return _invalid(str(exc))
     journeys.load(c)
     target = "wizard.orientation" if c.can_visit(RESULT) else "wizard.check"
-    return redirect(url_for(target, key_id=key.id), 303)
+    return redirect(url_for(target, key_id=key_id), 303)
