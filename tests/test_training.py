@@ -171,7 +171,7 @@ def test_last_step_shows_the_orientation_from_the_engine(client, rules, text):
     assert "Étape 5 sur 5" in body and "Orientation proposée" in body
     assert outcome.title in body and URGENCY_LABELS[outcome.urgency] in body
     assert "liste nationale" in body  # département "nsp": no distance ranking
-    assert "Étape suivante" not in body and "Écart" not in body
+    assert "Étape suivante" not in body and "Écart : ce cas attendait" not in body
     assert f"/formation/cas/{CASE}?etape=4" in hrefs(response)
 
 
@@ -232,7 +232,7 @@ def test_every_case_walks_to_its_expected_outcome_and_replays(client, rules, tex
         last = client.get(f"/formation/cas/{scenario.id}?etape={total}&pourquoi=1")
         assert last.status_code == 200, scenario.id
         body = text(last)
-        assert key.outcome(scenario.expect).title in body and "Écart" not in body, scenario.id
+        assert key.outcome(scenario.expect).title in body and "Écart : ce cas attendait" not in body, scenario.id
         replay = next(h for h in hrefs(last) if h.startswith(f"/formation/parcours/{key_id}?r="))
         replayed = client.get(replay)
         assert replayed.status_code == 200, (scenario.id, replay)
