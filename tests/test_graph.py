@@ -74,10 +74,17 @@ def test_inline_svg_has_no_declaration_nor_fixed_size():
     assert root.get("width") is None and root.get("viewBox")
 
 
+def _q(key, question_id: str) -> str:
+    """The map's number of a question ("Q4"): its place among the consultation's questions (the
+    age band and the shared age-band signs come first, so numbers move when those change)."""
+    return f"Q{[q.id for q in key.consultation_questions].index(question_id) + 1}"
+
+
 def test_conditions_read_as_french():
     key = SHIPPED.keys["raynaud"]
     renal = graph.condition_text(key, key.outcome("crise-renale-sclerodermique").when)
-    assert renal.startswith("Q3 « La tension est-elle brutalement très élevée… » = Oui ET Q4 «")
+    assert renal.startswith(f"{_q(key, 'crise-renale')} « La tension est-elle brutalement très élevée… » = Oui ET "
+                            f"{_q(key, 'signes-associes')} «")
     assert "comprend au moins un de : Peau épaissie" in renal
     connective = graph.condition_text(key, key.outcome("connectivite-probable").when)
     assert " OU au moins 2 parmi (" in connective
@@ -101,8 +108,9 @@ def test_every_condition_type_has_its_french_wording():
         {"any": [{"answer": "crise-renale", "is": "nsp"}]},
         {"at_least": 1, "of": [{"answer": "debut-tardif", "is": "oui"}]},
     ]})
-    necrose, renale, tardif = "Q2 « Y a-t-il une plaie, une nécrose ou un doigt qui… »", \
-        "Q3 « La tension est-elle brutalement très élevée… »", "Q5 « Le Raynaud est-il apparu après 30 ans ? »"
+    necrose, renale, tardif = f"{_q(key, 'necrose')} « Y a-t-il une plaie, une nécrose ou un doigt qui… »", \
+        f"{_q(key, 'crise-renale')} « La tension est-elle brutalement très élevée… »", \
+        f"{_q(key, 'debut-tardif')} « Le Raynaud est-il apparu après 30 ans ? »"
     assert graph.condition_text(key, cond) == (
         f"({necrose} = Oui OU {renale} = Oui) ET NON ({tardif} = Non ET {necrose} = Non) "
         f"ET {renale} = Je ne sais pas ET au moins 1 parmi ({tardif} = Oui)")
