@@ -91,9 +91,10 @@ def check_mapping(mapping: OrphanetMapping, smap: SourceMap, known_filieres: set
             if networks is None:
                 continue
             network = networks.get(nid)
-            if network is None:
-                diags.append(smap.diag(base + ("networks", j), "RESEAU_INCONNU", f"réseau « {nid} » inconnu",
-                                       suggestion=suggest(nid, networks)))
+            if network is None:  # a reduced rule set may lack that filière's centres: the order only is lost
+                diags.append(smap.diag(base + ("networks", j), "RESEAU_INCONNU",
+                                       f"réseau « {nid} » inconnu : ignoré pour cette décision",
+                                       suggestion=suggest(nid, networks), severity="avertissement"))
             elif network.filiere not in d.filieres:
                 diags.append(smap.diag(base + ("networks", j), "RESEAU_HORS_FILIERE",
                                        f"le réseau « {nid} » appartient à la filière « {network.filiere} », "

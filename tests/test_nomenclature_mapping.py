@@ -131,12 +131,20 @@ def test_same_decision_twice_is_a_warning(make_rules):
     ("    no_filiere: infection\n", "    no_filiere: infection\n    filieres: [fil-a]\n", "ORPHA_DECISION_INVALIDE"),
     ("    source: https://example.org/prevost\n", "", "ORPHA_SANS_RAISON"),
     ("    networks: [fil-b-ref]\n", "    networks: [fil-a-ref]\n", "RESEAU_HORS_FILIERE"),
-    ("    networks: [fil-b-ref]\n", "    networks: [fil-b-reff]\n", "RESEAU_INCONNU"),
 ])
 def test_rule_errors(make_rules, old, new, code):
     assert old in MAPPING
     loaded, diags = ruleset_module.load(make_rules({"orphanet-filieres.yaml": MAPPING.replace(old, new, 1)}))
     assert loaded is None and code in _codes(diags), [d.format() for d in diags]
+
+
+def test_an_unknown_network_is_a_warning(make_rules):
+    """A reduced rule set (without that filière's centres file) still loads: the decision keeps
+    its filière, only the network's sites-first order is lost."""
+    loaded, diags = ruleset_module.load(make_rules({"orphanet-filieres.yaml": MAPPING.replace(
+        "    networks: [fil-b-ref]\n", "    networks: [fil-b-reff]\n")}))
+    d = next(d for d in diags if d.code == "RESEAU_INCONNU")
+    assert loaded is not None and d.severity == "avertissement" and d.suggestion == "fil-b-ref"
 
 
 def test_schema_errors_are_positioned_in_french(make_rules):
@@ -240,3 +248,11 @@ def test_rare_cancers_infections_and_toxic_causes_have_an_explicit_no_filiere(fr
     assert catalogue.suggest(247165).no_filiere == "toxique"        # Intoxication infantile au mercure
     assert catalogue.suggest(558).filieres == ("fava-multi",)       # Marfan: its PNDS
     assert catalogue.suggest(664).filieres == ("g2m",)              # OTC deficiency: inborn errors of metabolism
+
+
+def test_muscular_dystrophies_under_an_intellectual_disability_group_keep_filnemus(french, ruleset):
+    """Orphanet also files Duchenne, Emery-Dreifuss and Steinert under syndromic intellectual
+    disability, nearer than the neuromuscular group: the mapping still gives FILNEMUS."""
+    catalogue = orphanet.Catalogue(ruleset, french)
+    for code in (98896, 261, 589830):  # Duchenne, Emery-Dreifuss, Steinert de l'adulte (a subtype)
+        assert "filnemus" in catalogue.suggest(code, use_pnds=False).filieres, code

@@ -29,7 +29,8 @@ def _samples() -> dict[str, str | None]:
     first_scenario = RULES.scenarios[first_key][0].id if first_key in RULES.scenarios else None
     urgent_key = next((k for k in sorted(RULES.keys) if k in RULES.scenarios), first_key)
     return {"key_id": urgent_key, "scenario_id": first_scenario, "filiere_id": _first(RULES.filieres),
-            "centre_id": _first(RULES.centres), "pnds_id": _first(RULES.pnds)}
+            "centre_id": _first(RULES.centres), "pnds_id": _first(RULES.pnds),
+            "code": next((c for p in RULES.pnds.values() for c in p.orpha), 558)}  # /maladies/orpha/<code>
 
 
 # Filtered views that links do not reach (GET forms): endpoint -> extra query arguments.
