@@ -376,7 +376,8 @@ def _names_from_ruleset(ruleset) -> list[tuple[str, Entry]]:
         return key in pnds_keys or any(k.startswith(key + " ") for k in pnds_keys)
 
     # norm -> (name, filières, key). A name cited by several keys points to the first key
-    # (keys are sorted by title); its filières are those of that key's citing outcomes.
+    # (keys are sorted by title); its filières are those of every citing outcome, whatever the
+    # key (Alport: the deafness key cites it under SENSGENE, the kidney key under ORKiD).
     cited: dict[str, tuple[str, dict[str, None], str]] = {}
     for key in ruleset.keys.values():
         texts = [(key.summary, key.filieres)]
@@ -387,8 +388,7 @@ def _names_from_ruleset(ruleset) -> list[tuple[str, Entry]]:
                 if known(norm):
                     continue
                 _, fils, _ = cited.setdefault(norm, (name, {}, key.id))
-                if cited[norm][2] == key.id:
-                    fils.update(dict.fromkeys(filieres))
+                fils.update(dict.fromkeys(filieres))
     for norm, (name, fils, key_id) in cited.items():
         entry = Entry(id=f"cle:{key_id}:{norm.replace(' ', '-')}", kind="mention", name=name,
                       filieres=tuple(fils), key=key_id)

@@ -298,7 +298,7 @@ def test_detail_page_with_departement_and_age(client, ruleset, text):
     assert "Filière de santé maladies rares : FAVA-Multi" in body
     assert "aide à l'orientation, ne pose aucun diagnostic" in body.lower()
     assert "Fiche Orphanet ORPHA:558" in body and ruleset.orphanet_url(558) in response.get_data(as_text=True)
-    assert "les plus proches du département : Bouches-du-Rhône (13)" in body
+    assert "les plus proches des Bouches-du-Rhône (13)" in body
     assert "Maladies Rares Info Services" in body
     page = response.get_data(as_text=True)
     assert '<option value="13" selected>' in page and '<option value="adulte" selected>' in page
