@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
 from pathlib import Path
@@ -60,6 +61,30 @@ def make_rules(tmp_path):
         return build_rules(tmp_path / f"rules{next(counter)}", files, remove)
 
     return factory
+
+
+def _orphanet_reference() -> Path | None:
+    env = os.environ.get("ORIENT_TEST_ORPHANET")
+    folder = Path(env) if env else FIXTURES.parent.parent.parent / "shared" / "reference" / "orphanet"
+    return folder if folder.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def orphanet_reference() -> Path:
+    """The Orphanet data kept for tests and CI (../shared/reference/orphanet/ or
+    $ORIENT_TEST_ORPHANET); tests that need it are skipped, with the reason, where it is absent."""
+    folder = _orphanet_reference()
+    if folder is None:
+        pytest.skip("données Orphanet de référence absentes (../shared/reference/orphanet/ ou $ORIENT_TEST_ORPHANET)")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def french_nomenclature(orphanet_reference):
+    """The French nomenclature of June 2023, read once for the whole run."""
+    from orient import nomenclature
+
+    return nomenclature.load_or_raise(orphanet_reference / "fr-2023-06-22")
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ absent.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -24,18 +23,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "orphanet"
 CSV_DIR = FIXTURES / "csv" / "fr-2024-01-15"
 PACK_DIR = FIXTURES / "pack"
 
-
-def reference_dir() -> Path | None:
-    env = os.environ.get("ORIENT_TEST_ORPHANET")
-    folder = Path(env) if env else ROOT.parent / "shared" / "reference" / "orphanet"
-    return folder if folder.is_dir() else None
-
-
-def require_reference() -> Path:
-    folder = reference_dir()
-    if folder is None:
-        pytest.skip("données Orphanet de référence absentes (../shared/reference/orphanet/ ou $ORIENT_TEST_ORPHANET)")
-    return folder
 
 
 @pytest.fixture(params=["csv", "pack"])
@@ -231,9 +218,8 @@ def test_load_or_raise():
 
 
 @pytest.fixture(scope="module")
-def french():
-    folder = require_reference() / "fr-2023-06-22"
-    loaded, diags = nm.load(folder)
+def french(orphanet_reference):
+    loaded, diags = nm.load(orphanet_reference / "fr-2023-06-22")
     assert loaded is not None, [d.format() for d in diags]
     return loaded
 
@@ -246,8 +232,8 @@ def test_french_csv_data(french):
     assert french.resolve(166068)[0].code == 166063  # « Moved to »
 
 
-def test_official_english_pack_zip(tmp_path):
-    archive = require_reference() / "official-nomenclature-pack-en-2023.zip"
+def test_official_english_pack_zip(tmp_path, orphanet_reference):
+    archive = orphanet_reference / "official-nomenclature-pack-en-2023.zip"
     if not archive.is_file():
         pytest.skip("official-nomenclature-pack-en-2023.zip absent des données de référence")
     with zipfile.ZipFile(archive) as zipped:

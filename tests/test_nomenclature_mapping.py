@@ -9,7 +9,6 @@ French data of ../shared/reference/orphanet/ (skipped only when absent).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -24,11 +23,6 @@ CSV_DIR = FIXTURES / "csv" / "fr-2024-01-15"
 MAPPING = (FIXTURES / "rules" / "orphanet-filieres.yaml").read_text(encoding="utf-8")
 ROOT = Path(__file__).resolve().parent.parent
 
-
-def reference_dir() -> Path | None:
-    env = os.environ.get("ORIENT_TEST_ORPHANET")
-    folder = Path(env) if env else ROOT.parent / "shared" / "reference" / "orphanet"
-    return folder if folder.is_dir() else None
 
 
 @pytest.fixture(scope="module")
@@ -214,11 +208,8 @@ def test_cli_coverage_with_orphanet(runner, rules):
 
 
 @pytest.fixture(scope="module")
-def french():
-    folder = reference_dir()
-    if folder is None:
-        pytest.skip("données Orphanet de référence absentes (../shared/reference/orphanet/ ou $ORIENT_TEST_ORPHANET)")
-    return nm.load_or_raise(folder / "fr-2023-06-22")
+def french(french_nomenclature):
+    return french_nomenclature
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ issue lists find the right entity first.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -23,11 +22,6 @@ CSV_DIR = FIXTURES / "csv" / "fr-2024-01-15"
 PACK_DIR = FIXTURES / "pack"
 ROOT = Path(__file__).resolve().parent.parent
 
-
-def reference_dir() -> Path | None:
-    env = os.environ.get("ORIENT_TEST_ORPHANET")
-    folder = Path(env) if env else ROOT.parent / "shared" / "reference" / "orphanet"
-    return folder if folder.is_dir() else None
 
 
 @pytest.fixture(scope="module")
@@ -216,11 +210,8 @@ def test_serve_refuses_a_broken_nomenclature_in_french(runner, mapped_rules, tmp
 
 
 @pytest.fixture(scope="module")
-def french_index(ruleset):
-    folder = reference_dir()
-    if folder is None:
-        pytest.skip("données Orphanet de référence absentes (../shared/reference/orphanet/ ou $ORIENT_TEST_ORPHANET)")
-    nomenclature = nm.load_or_raise(folder / "fr-2023-06-22")
+def french_index(ruleset, french_nomenclature):
+    nomenclature = french_nomenclature
     return build_index(ruleset_module.load_or_raise(ROOT / "rules", nomenclature=nomenclature), nomenclature)
 
 
