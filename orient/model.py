@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from abc import abstractmethod
 from collections.abc import Callable, Container, Iterator
 from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
@@ -188,10 +189,11 @@ class ConditionBase(Frozen):
 
     # -- three-valued logic --
 
+    @abstractmethod
     def compile(self, leaf: Callable[[AnswerCondition], Test], child: Callable[[Condition], Test]) -> Test:
         """A closure computing this condition in three-valued logic: ``leaf`` compiles an
         answer test, ``child`` a sub-condition (so the caller can also index every node)."""
-        raise NotImplementedError
+        ...  # each condition class fills it in
 
     def open_leaves(self, evaluate: Callable[[Condition], Verdict]) -> Iterator[AnswerCondition]:
         """The answer tests that could still settle this condition, if it is undetermined:
@@ -210,27 +212,30 @@ class ConditionBase(Frozen):
             if evaluate(child) is None:
                 child.open_questions(evaluate, answered, out)
 
+    @abstractmethod
     def witnesses(self, truth: bool, evaluate: Callable[[Condition], Verdict]) -> Iterator[AnswerCondition]:
         """The answer tests that make this condition evaluate to ``truth`` (its explanation):
         every child that must have that value, or the first one when one is enough."""
-        raise NotImplementedError
+        ...  # each condition class fills it in
 
     # -- French (graph, explanations) --
 
     @property
     def heading(self) -> str:
-        """The French heading of a composite above its sub-clauses."""
-        raise NotImplementedError
+        """The French heading of a composite above its sub-clauses; an answer test is a leaf and
+        has none (composites override this)."""
+        return ""
 
     def outline(self, leaf: Callable[[AnswerCondition], T], group: Callable[[str, tuple[T, ...]], T]) -> T:
         """The condition as a French outline: ``leaf`` words an answer test, ``group`` puts a
         heading (« toutes ces conditions : »...) above the outlines of the children."""
         return group(self.heading, tuple(child.outline(leaf, group) for child in self.children))
 
+    @abstractmethod
     def inline(self, leaf: Callable[[AnswerCondition], str], top: bool = False) -> str:
         """The condition on one French line, ``leaf`` wording each answer test; ``top``: not
         nested in another condition (no brackets needed)."""
-        raise NotImplementedError
+        ...  # each condition class fills it in
 
     # -- FHIR --
 
@@ -241,12 +246,13 @@ class ConditionBase(Frozen):
         (``leaf`` translates an answer test), and nothing else (not, at_least, nesting)."""
         return None
 
+    @abstractmethod
     def fhirpath(self, truth: bool, leaf: Callable[[AnswerCondition, bool], str]) -> str:
         """A FHIRPath boolean for "the engine finds this condition ``truth``", ``leaf``
         writing it for an answer test. False is not the negation of true: an unknown answer
         makes a test neither, so ``not`` asks for the "certainly false" form of its operand
         rather than FHIRPath's two-valued not()."""
-        raise NotImplementedError
+        ...  # each condition class fills it in
 
 
 class AnswerCondition(ConditionBase):
