@@ -71,10 +71,13 @@ class Parsed:
         return links.mirror_hosts(self.mirrors)
 
 
-# THE SWITCH (issue 18): rules/pnds.yaml is being re-sourced, so its links through a mirror
-# (SOURCE_MIROIR) and its PNDS without a year (PNDS_SANS_ANNEE) are warnings for now; every other
-# file's mirror links are already errors. Once pnds.yaml is clean, set this to "erreur".
-PNDS_SEVERITY: Severity = "avertissement"
+# Two switches. PNDS_YEAR_SEVERITY (issue 18): 14 PNDS of rules/pnds.yaml have no year that could
+# be sourced without live access to has-sante.fr or the filières' sites (four searches of the stored
+# corpora, /work/notes/pnds-urls-part*.md), so PNDS_SANS_ANNEE stays a warning until they are filled.
+# PNDS_REACH_SEVERITY (issue 19): a PNDS that no outcome cites and that does not say why
+# (search_only) is an error once the catalogue is covered.
+PNDS_YEAR_SEVERITY: Severity = "avertissement"
+PNDS_REACH_SEVERITY: Severity = "avertissement"
 
 
 def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
@@ -128,8 +131,8 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
             diags.append(smap.diag(("pnds", i, "year") if ("pnds", i, "year") in smap.values else ("pnds", i, "id"),
                                    "PNDS_SANS_ANNEE", f"le PNDS « {pnds.id} » n'a pas d'année : donnez celle de la "
                                    "dernière version publiée (year), que le médecin voit à côté du lien",
-                                   severity=PNDS_SEVERITY))
-    diags.extend(links.check_links(parsed, parsed.mirror_hosts, PNDS_SEVERITY))
+                                   severity=PNDS_YEAR_SEVERITY))
+    diags.extend(links.check_links(parsed, parsed.mirror_hosts))
     if parsed.resources:
         resources, smap = parsed.resources
         _unique(diags, ((r.id, smap, ("resources", i, "id")) for i, r in enumerate(resources.resources)), "ressource")
@@ -165,6 +168,9 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
         diags.extend(check_key(age_alerts.as_key(layer), layer_smap, age_alerts.LAYER_ID, today, refs))  # type: ignore[arg-type]
     for key, smap, stem in parsed.keys:
         diags.extend(check_key(key, smap, stem, today, refs, layer))
+
+    if known_pnds is not None and not parsed.failed_keys:
+        diags.extend(_pnds_reach(parsed))
 
     scenario_ids: set[str] = set()
     covered: dict[str, set[str]] = {}
@@ -207,6 +213,28 @@ def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
                 diags.append(smap.diag(("outcomes", i, "id"), "SCENARIO_MANQUANT",
                                        f"l'issue « {outcome.id} » oriente mais aucun scénario ne la vérifie",
                                        severity="avertissement"))
+    return diags
+
+
+def pnds_reached(keys: Iterable[Key]) -> set[str]:
+    """The PNDS some outcome of these keys cites: those a GP reaches from a sign."""
+    return {pid for key in keys for outcome in key.outcomes for pid in outcome.pnds}
+
+
+def _pnds_reach(parsed: Parsed) -> list[Diagnostic]:
+    """Every PNDS is reached from a sign or says why not (``search_only``); not both."""
+    reached = pnds_reached(key for key, _, _ in parsed.keys)
+    diags: list[Diagnostic] = []
+    for pnds, smap, i in parsed.pnds:
+        if pnds.id not in reached and not pnds.search_only:
+            diags.append(smap.diag(("pnds", i, "id"), "PNDS_INACCESSIBLE",
+                                   f"aucune issue ne cite le PNDS « {pnds.id} » : reliez-le à l'issue d'une "
+                                   "clé où un médecin devrait le lire, ou dites pourquoi il ne s'atteint que "
+                                   "par la recherche (search_only)", severity=PNDS_REACH_SEVERITY))
+        elif pnds.id in reached and pnds.search_only:
+            diags.append(smap.diag(("pnds", i, "search_only"), "PNDS_RECHERCHE_SEULE",
+                                   f"le PNDS « {pnds.id} » est déclaré accessible par la seule recherche mais une "
+                                   "issue le cite : retirez search_only", severity="avertissement"))
     return diags
 
 

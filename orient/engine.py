@@ -519,16 +519,27 @@ def _domain(question: Question, leaves: list[AnswerCondition], with_unknown: boo
                 if c != UNKNOWN or unknowns[-1]]
     if question.kind == "multiple":
         relevant = sorted({v for leaf in leaves for v in leaf.values} & set(question.choice_ids))
-        by_signature: dict[tuple, frozenset] = {}
+        # A checklist test asks only whether a ticked box is among its options (and whether
+        # "non recherché" is ticked), so boxes named by exactly the same tests behave alike:
+        # combine classes of boxes, one box per class (its first), not the boxes themselves
+        # (2^classes instead of 2^boxes). The answers kept are the ones the plain enumeration
+        # by size then order would keep: the smallest box of each class, first found first.
+        classes: dict[tuple[bool, ...], int] = {}
+        for position, option in enumerate(relevant):
+            classes.setdefault(tuple(option in leaf.values for leaf in leaves), position)
+        firsts = sorted(classes.values())
+        best: dict[tuple, tuple[tuple, frozenset]] = {}
         # Known answers first, "non recherché" variants after: the explorer walks the domain in
         # order and stops once everything is reached, which known answers mostly do.
-        for unknown in unknowns:
-            for size in range(len(relevant) + 1):
-                for combo in itertools.combinations(relevant, size):
-                    value = frozenset((*combo, *unknown))
+        for rank, unknown in enumerate(unknowns):
+            for size in range(len(firsts) + 1):
+                for combo in itertools.combinations(firsts, size):
+                    value = frozenset((*(relevant[i] for i in combo), *unknown))
                     signature = tuple(test(value) for test in tests)
-                    by_signature.setdefault(signature, value)
-        return list(by_signature.values())
+                    order = (rank, size, combo)
+                    if signature not in best or order < best[signature][0]:
+                        best[signature] = (order, value)
+        return [value for _, value in sorted(best.values(), key=lambda kept: kept[0])]
     if question.kind == "number":
         step = 1.0 if question.integer else 0.5
         points = {question.min, question.max}
@@ -578,24 +589,29 @@ def explore(key: Key, limit: int = 50_000) -> Exploration:
     # settled by the answered ones through ask_when): the results of the answered tests are a
     # state's signature, and a state whose signature was seen leads nowhere new.
     unique = list({id(leaf): leaf for leaf in _all_leaves(key)}.values())
-    leaves = [(leaf.answer, leaf.test_value) for leaf in unique]
+    # A child state adds one answer to its parent, so its signature is the parent's with only
+    # that question's tests re-run (computing all of them per state was half the checker's time).
+    tests_of: dict[str, list[tuple[int, Callable[[Value], int]]]] = {}
+    for position, leaf in enumerate(unique):
+        tests_of.setdefault(leaf.answer, []).append((position, leaf.test_value))
     nodes = 0
     for with_unknown in (False, True):
         domains: dict[str, list[Value]] = {}
         seen: set[tuple] = set()
-        stack: list[dict[str, Value]] = [{}]
+        # A child also resumes the decision where its parent's stopped (the walk's ``since``:
+        # outcomes its parent ruled out stay ruled out once more answers are known).
+        stack: list[tuple[dict[str, Value], tuple, int]] = [({}, (2,) * len(unique), 0)]
         while stack:
             if reached == all_outcomes and all_questions <= asked:
                 return Exploration(frozenset(reached), frozenset(asked), True, nodes)
-            answers = stack.pop()
-            signature = tuple(test(answers[qid]) if qid in answers else 2 for qid, test in leaves)
+            answers, signature, start = stack.pop()
             if signature in seen:
                 continue
             seen.add(signature)
             nodes += 1
             if nodes > limit:
                 return Exploration(frozenset(reached), frozenset(asked), False, nodes)
-            decision = _decide(key, _Evaluator(ck, answers), 0)[0]
+            decision, first_open = _decide(key, _Evaluator(ck, answers), start)
             if decision.outcome is not None:
                 reached.add(decision.outcome.id)
                 continue
@@ -606,6 +622,10 @@ def explore(key: Key, limit: int = 50_000) -> Exploration:
             if question.id not in domains:
                 domains[question.id] = _domain(ck.by_id[question.id],
                                                [leaf for leaf in unique if leaf.answer == question.id], with_unknown)
+            tests = tests_of.get(question.id, ())
             for value in reversed(domains[question.id]):
-                stack.append({**answers, question.id: value})
+                child = list(signature)
+                for position, test in tests:
+                    child[position] = test(value)
+                stack.append(({**answers, question.id: value}, tuple(child), first_open))
     return Exploration(frozenset(reached), frozenset(asked), True, nodes)

@@ -98,12 +98,11 @@ def documents(parsed: Parsed) -> Iterator[tuple[SourceMap, tuple, Any, str]]:
             yield document[1], (), document[0], "ressource" if name == "resources" else "autre"
 
 
-def check_links(parsed: Parsed, hosts: tuple[str, ...], pnds_severity: str) -> list[Diagnostic]:
+def check_links(parsed: Parsed, hosts: tuple[str, ...]) -> list[Diagnostic]:
     """SOURCE_MIROIR for every link of the rules that goes through a mirror or a proxy: an error,
-    except in pnds.yaml while ``pnds_severity`` says otherwise (see checks.PNDS_SEVERITY)."""
+    pnds.yaml included since it was re-sourced (issue 18)."""
     diags: list[Diagnostic] = []
-    for smap, base, model, kind in documents(parsed):
-        severity = pnds_severity if kind == "pnds" else "erreur"
+    for smap, base, model, _kind in documents(parsed):
         for path, url in urls_in(model, base):
             host = mirror_host(url, hosts)
             if host:
@@ -111,7 +110,7 @@ def check_links(parsed: Parsed, hosts: tuple[str, ...], pnds_severity: str) -> l
                                        f"« {host} » n'est pas l'éditeur de ce document (site de partage de documents "
                                        "ou proxy, liste dans mirrors.yaml) : citez l'éditeur (HAS, filière, centre, "
                                        "société savante, revue par doi.org ou PubMed, Orphanet), ou à défaut la page "
-                                       "des PNDS de la filière ou de la HAS en le disant", severity=severity))
+                                       "des PNDS de la filière ou de la HAS en le disant"))
     return diags
 
 

@@ -979,6 +979,10 @@ class Pnds(Frozen):
     # the filière's or HAS's PNDS page, and this says so in the author's words; shown beside the link so
     # that a GP knows the page is a way in, not the protocol itself.
     fallback: Text | None = None
+    # Why no sign leads to this protocol (a GP meets it only by its name: the disease search,
+    # the directory): every PNDS of the catalogue is either cited by an outcome or says here
+    # why not (``orient check``: PNDS_INACCESSIBLE), so that a gap is a decision, not an oversight.
+    search_only: Text | None = None
 
     @cached_property
     def host(self) -> str:

@@ -38,16 +38,21 @@ def test_a_key_source_through_a_mirror_is_an_error(make_rules):
     assert loaded is None
 
 
-@pytest.mark.parametrize("name, code", [("pnds-miroir", "SOURCE_MIROIR"), ("pnds-sans-annee", "PNDS_SANS_ANNEE")])
-def test_pnds_problems_follow_the_switch(make_rules, monkeypatch, name, code):
-    rules = make_rules({"pnds.yaml": fixture(name)})
-    assert checks.PNDS_SEVERITY == "avertissement"  # while pnds.yaml is being re-sourced (see checks.py)
+def test_a_pnds_through_a_mirror_is_an_error(make_rules):
+    loaded, diags = ruleset_module.load(make_rules({"pnds.yaml": fixture("pnds-miroir")}))
+    [diag] = codes(diags, "SOURCE_MIROIR")
+    assert diag.is_error and loaded is None
+
+
+def test_a_pnds_without_a_year_follows_the_switch(make_rules, monkeypatch):
+    rules = make_rules({"pnds.yaml": fixture("pnds-sans-annee")})
+    assert checks.PNDS_YEAR_SEVERITY == "avertissement"  # 14 years not sourceable here (see checks.py)
     loaded, diags = ruleset_module.load(rules)
-    [diag] = codes(diags, code)
+    [diag] = codes(diags, "PNDS_SANS_ANNEE")
     assert diag.severity == "avertissement" and loaded is not None
-    monkeypatch.setattr(checks, "PNDS_SEVERITY", "erreur")
+    monkeypatch.setattr(checks, "PNDS_YEAR_SEVERITY", "erreur")
     loaded, diags = ruleset_module.load(rules)
-    [diag] = codes(diags, code)
+    [diag] = codes(diags, "PNDS_SANS_ANNEE")
     assert diag.is_error and loaded is None
 
 
