@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from . import engine
 from .directory import directory_for
+from .model import AGE_QUESTION_ID
 from .ruleset import RuleSet
 
 REVIEW_WINDOW_DAYS = 60
@@ -46,10 +48,13 @@ class CoverageReport:
     counts: dict[str, int] = field(default_factory=dict)
     filiere_names: dict[str, str] = field(default_factory=dict)
     window_days: int = REVIEW_WINDOW_DAYS
+    # PNDS no outcome cites: with the reason they are reached by search only, or without (a gap).
+    pnds_search_only: tuple[tuple[str, str], ...] = ()
+    pnds_unreached: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not self.unreached_filieres and not self.outcomes_without_scenario
+        return not self.unreached_filieres and not self.outcomes_without_scenario and not self.pnds_unreached
 
     def as_dict(self) -> dict:
         return {
@@ -61,6 +66,8 @@ class CoverageReport:
             "keys_by_filiere": {f: list(keys) for f, keys in self.keys_by_filiere.items()},
             "centres_by_filiere": dict(self.centres_by_filiere),
             "unreached_filieres": list(self.unreached_filieres),
+            "pnds_search_only": [{"pnds": pid, "reason": reason} for pid, reason in self.pnds_search_only],
+            "pnds_unreached": list(self.pnds_unreached),
             "outcomes_without_scenario": [
                 {"key": u.key, "outcome": u.outcome, "action": u.action} for u in self.outcomes_without_scenario
             ],
@@ -96,6 +103,9 @@ def compute(ruleset: RuleSet, today: dt.date | None = None, window_days: int = R
     for centre in ruleset.centres.values():
         centres_by_filiere[centre.filiere] = centres_by_filiere.get(centre.filiere, 0) + 1
     unreached = tuple(f for f, keys in keys_by_filiere.items() if not keys)
+    cited = {pid for key in ruleset.keys.values() for outcome in key.outcomes for pid in outcome.pnds}
+    search_only = tuple((p.id, p.search_only) for p in ruleset.pnds.values() if p.id not in cited and p.search_only)
+    pnds_unreached = tuple(p.id for p in ruleset.pnds.values() if p.id not in cited and not p.search_only)
     counts = {
         "keys": len(ruleset.keys),
         "questions": questions,
@@ -106,6 +116,9 @@ def compute(ruleset: RuleSet, today: dt.date | None = None, window_days: int = R
         "filieres_reached": len(ruleset.filieres) - len([f for f in unreached if f in ruleset.filieres]),
         "centres": len(ruleset.centres),
         "pnds": len(ruleset.pnds),
+        "pnds_reached": len(cited & set(ruleset.pnds)),
+        "pnds_search_only": len(search_only),
+        "keys_for_adults": sum(1 for key in ruleset.keys.values() if "adulte" in key.ages),
     }
     return CoverageReport(
         today=today,
@@ -118,6 +131,8 @@ def compute(ruleset: RuleSet, today: dt.date | None = None, window_days: int = R
         counts=counts,
         filiere_names={f.id: f.acronym for f in ruleset.filieres.values()},
         window_days=window_days,
+        pnds_search_only=search_only,
+        pnds_unreached=pnds_unreached,
     )
 
 
@@ -167,6 +182,10 @@ def directory_report(ruleset: RuleSet) -> DirectoryReport:
     missing: list[tuple[str, str, str]] = []
     for key, outcome, filiere in referring:
         for band in key.ages:
+            # An outcome the age alone rules out for this band (an adult-only branch of a key
+            # that also serves children) needs no site for it.
+            if outcome.when is not None and engine.evaluate(key, outcome.when, {AGE_QUESTION_ID: band}) is False:
+                continue
             if not directory.refer(filiere, outcome.networks or "any", site_types=outcome.centre_types,
                                    age_group=band).fitting:
                 missing.append((key.id, outcome.id, band))
@@ -229,6 +248,9 @@ def render_text(report: CoverageReport) -> str:
         f"{_plural(c['scenarios'], 'scénario', 'scénarios')}.",
         f"Filières atteintes : {c['filieres_reached']} sur {c['filieres']} ; "
         f"{_plural(c['centres'], 'site expert', 'sites experts')}, {c['pnds']} PNDS.",
+        f"Clés qui servent les adultes : {c['keys_for_adults']}.",
+        f"PNDS atteints depuis un signe : {c['pnds_reached']} sur {c['pnds']} ; par la seule recherche "
+        f"(raison dans pnds.yaml) : {c['pnds_search_only']} ; sans accès : {len(report.pnds_unreached)}.",
         "",
         "Clés par filière :",
     ]
@@ -249,6 +271,12 @@ def render_text(report: CoverageReport) -> str:
         lines.extend(f"  {u.key} → {u.outcome} ({u.action})" for u in report.outcomes_without_scenario)
     else:
         lines.append("Chaque issue qui oriente a au moins un scénario.")
+    if report.pnds_search_only:
+        lines.append(f"PNDS atteints par la seule recherche ({len(report.pnds_search_only)}) :")
+        lines.extend(f"  {pid} : {reason}" for pid, reason in report.pnds_search_only)
+    if report.pnds_unreached:
+        lines.append(f"PNDS qu'aucune issue ne cite, sans raison donnée ({len(report.pnds_unreached)}) : "
+                     + ", ".join(report.pnds_unreached))
     if report.reviews_due:
         lines.append(f"Relectures à prévoir (dépassées ou dans les {report.window_days} jours) :")
         for r in report.reviews_due:

@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 from orient import coverage
+from orient import ruleset as ruleset_module
 from orient.cli import main
 from orient.ruleset import load_or_raise
 
 TODAY = dt.date(2026, 11, 22)
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def test_base_coverage_is_complete(base_ruleset):
@@ -22,7 +24,8 @@ def test_base_coverage_is_complete(base_ruleset):
     assert report.reviews_due == ()
     assert report.ok
     assert report.counts == {"keys": 1, "questions": 3, "outcomes": 3, "referring_outcomes": 2,
-                             "scenarios": 3, "filieres": 2, "filieres_reached": 2, "centres": 4, "pnds": 1}
+                             "scenarios": 3, "filieres": 2, "filieres_reached": 2, "centres": 4, "pnds": 1,
+                             "pnds_reached": 1, "pnds_search_only": 0, "keys_for_adults": 1}
     assert report.centres_by_filiere == {"fil-a": 2, "fil-b": 2}
 
 
@@ -123,3 +126,40 @@ def test_cli_coverage(make_rules, runner):
     result = runner.invoke(main, ["coverage", "--rules", str(gappy_rules(make_rules)), "--json"])
     assert result.exit_code == 1
     assert json.loads(result.output)["unreached_filieres"] == ["fil-c"]
+
+
+def test_pnds_no_outcome_cites_are_listed_with_or_without_a_reason(make_rules):
+    extra = """
+  - id: pnds-recherche
+    title: PNDS atteint par la recherche
+    filieres: [fil-a]
+    year: 2024
+    url: https://www.has-sante.fr/pnds-recherche.pdf
+    source: https://www.has-sante.fr/pnds
+    search_only: découvert par le dépistage néonatal, pas par un signe
+  - id: pnds-oublie
+    title: PNDS oublié
+    filieres: [fil-a]
+    year: 2024
+    url: https://www.has-sante.fr/pnds-oublie.pdf
+    source: https://www.has-sante.fr/pnds
+"""
+    base = (FIXTURES / "base" / "pnds.yaml").read_text(encoding="utf-8")
+    ruleset, _ = ruleset_module.load(make_rules({"pnds.yaml": base + extra}))
+    report = coverage.compute(ruleset, today=TODAY)
+    assert report.pnds_search_only == (("pnds-recherche", "découvert par le dépistage néonatal, pas par un signe"),)
+    assert report.pnds_unreached == ("pnds-oublie",) and not report.ok
+    assert (report.counts["pnds_reached"], report.counts["pnds_search_only"]) == (1, 1)
+    text = coverage.render_text(report)
+    assert "PNDS atteints depuis un signe : 1 sur 3 ; par la seule recherche (raison dans pnds.yaml) : 1 ; sans accès : 1." in text
+    assert "  pnds-recherche : découvert par le dépistage néonatal" in text
+    assert "sans raison donnée (1) : pnds-oublie" in text
+
+
+def test_an_age_band_the_outcome_cannot_serve_needs_no_site(ruleset):
+    """Shipped content: suspected AL amyloidosis is an adult-only branch of a key that also
+    serves children; no site for children is missing for it (the age alone rules it out)."""
+    report = coverage.directory_report(ruleset)
+    assert not [m for m in report.no_fitting_site if m[:2] == ("cardiomyopathie-amylose", "amylose-al-suspectee")]
+    key = ruleset.keys["cardiomyopathie-amylose"]
+    assert {"enfant", "adulte"} <= set(key.ages)

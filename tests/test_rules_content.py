@@ -46,6 +46,19 @@ def test_every_referring_outcome_has_a_scenario(ruleset):
     assert missing == []
 
 
+def test_every_key_has_a_referral_and_a_not_suggestive_case_of_its_own(ruleset):
+    """The journeys a GP most often walks, written for the key itself (the shared age-band
+    cases "<case>--<key>" do not count): the browser journeys pick from them."""
+    missing = []
+    for key in ruleset.keys.values():
+        actions = {key.outcome(s.expect).action for s in ruleset.scenarios.get(key.id, ()) if "--" not in s.id}
+        if not actions & {"refer", "test_then_refer"}:
+            missing.append(f"{key.id} : aucun scénario qui oriente")
+        if "monitor" not in actions:
+            missing.append(f"{key.id} : aucun scénario non évocateur (surveillance)")
+    assert missing == []
+
+
 def test_every_key_has_scenarios(ruleset):
     for key in ruleset.keys.values():
         assert ruleset.scenarios.get(key.id), f"{key.id} sans scénario"

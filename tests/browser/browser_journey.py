@@ -59,23 +59,41 @@ def action_kind(action: str) -> str:
             "monitor": "not-suggestive"}[action]
 
 
+KINDS = ("urgent", "referral", "not-suggestive")
+
+
+def first_scenario_of_each_kind(key_id: str) -> dict[str, str]:
+    """The key's first scenario of each kind: its own cases first (the shared age-band ones,
+    "<case>--<key>", run in test_safety_browser and orient scenarios), plain ``refer`` first."""
+    by_kind: dict[str, list] = {}
+    for s in RULES.scenarios.get(key_id, ()):
+        action = RULES.keys[key_id].outcome(s.expect).action
+        by_kind.setdefault(action_kind(action), []).append(("--" in s.id, action != "refer", s.id))
+    return {kind: sorted(found)[0][2] for kind, found in by_kind.items()}
+
+
 def pick_scenarios() -> list[tuple[str, str, str]]:
     """(key id, scenario id, kind) for every shipped key: its first urgent scenario (if any),
-    its first referral (plain ``refer`` preferred) and its first not-suggestive one."""
+    its first referral and its first not-suggestive one ("" when missing: the caller fails)."""
     picked = []
     for key_id in sorted(RULES.keys):
-        scenarios = RULES.scenarios.get(key_id, ())
-        by_kind: dict[str, list] = {}
-        for s in scenarios:
-            action = RULES.keys[key_id].outcome(s.expect).action
-            # The key's own cases first: the shared age-band ones ("<case>--<key>") run in
-            # test_safety_browser and orient scenarios.
-            by_kind.setdefault(action_kind(action), []).append(("--" in s.id, action != "refer", s.id))
-        for kind in ("urgent", "referral", "not-suggestive"):
-            if by_kind.get(kind):
-                picked.append((key_id, sorted(by_kind[kind])[0][2], kind))
-            elif kind != "urgent":
-                picked.append((key_id, "", kind))  # the test fails: the key lacks this scenario
+        first = first_scenario_of_each_kind(key_id)
+        picked += [(key_id, first.get(kind, ""), kind) for kind in KINDS if kind in first or kind != "urgent"]
+    return picked
+
+
+def one_journey_per_key() -> list[tuple[str, str, str]]:
+    """One browser journey per key, the kind turning with the key's rank (urgent, referral,
+    not-suggestive…), so that every kind is walked in Chromium on a third of the keys while
+    every scenario of every key is walked through the wizard over HTTP (test_web). A key
+    without an urgent scenario walks its referral instead."""
+    picked = []
+    for rank, key_id in enumerate(sorted(RULES.keys)):
+        first = first_scenario_of_each_kind(key_id)
+        kind = KINDS[rank % len(KINDS)]
+        if kind not in first:
+            kind = "referral"
+        picked.append((key_id, first.get(kind, ""), kind))
     return picked
 
 

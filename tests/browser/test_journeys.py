@@ -1,10 +1,12 @@
-"""A whole journey in Chromium for every shipped key: one urgent (when the key has one), one
-referral and one not-suggestive scenario each, from /cle/<key>/suite to the result page."""
+"""A whole journey in Chromium for every shipped key, from /cle/<key>/suite to the result page:
+one scenario per key, its kind (urgent, referral, not-suggestive) turning from key to key. Every
+scenario of every key also goes through the wizard over HTTP (tests/test_web.py), and every key
+has the three kinds of scenario (tests/test_rules_content.py)."""
 
 from __future__ import annotations
 
 import pytest
-from browser_journey import RULES, outcome_for, pick_scenarios, scenario_answers, walk_to_result
+from browser_journey import KINDS, RULES, one_journey_per_key, outcome_for, scenario_answers, walk_to_result
 from playwright.sync_api import expect
 
 from orient import engine
@@ -12,12 +14,12 @@ from orient.scenarios import typed_answers
 
 pytestmark = pytest.mark.browser
 
-PICKED = pick_scenarios()
+PICKED = one_journey_per_key()
 
 
-def test_every_shipped_key_is_walked():
-    walked = {key_id for key_id, _, _ in PICKED}
-    assert walked == set(RULES.keys)
+def test_every_shipped_key_is_walked_and_every_kind_too():
+    assert {key_id for key_id, _, _ in PICKED} == set(RULES.keys)
+    assert {kind for _, _, kind in PICKED} == set(KINDS)
 
 
 @pytest.mark.parametrize(
