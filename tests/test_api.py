@@ -3,6 +3,7 @@ sync with the routes, and a bounded schemathesis run (zero server errors)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from pathlib import Path
@@ -214,6 +215,26 @@ def test_invalid_evaluations_are_400_with_stable_codes(web_client, body, code, q
     assert error.get("question") == question
 
 
+@pytest.mark.parametrize("body, code, question, starts", [
+    # An unknown field comes first, even beside two different age groups.
+    ({"x": 1, "age_group": "enfant", "answers": {"age_group": "adulte"}}, "REQUETE_INVALIDE", None, "Champ inconnu"),
+    ({"answers": [], "age_group": "vieillard"}, "REQUETE_INVALIDE", None, "« answers »"),
+    ({"age_group": "vieillard", "departement": "99"}, "REPONSE_INVALIDE", "age_group", "Tranche d'âge"),
+    ({"age_group": "adulte", "departement": "99", "answers": {"alerrte": "oui"}}, "REPONSE_INVALIDE", "departement",
+     "Département inconnu"),
+    # Answers one by one, in the order sent: the first faulty one is named, whatever its fault.
+    ({"answers": {"alerrte": "oui", "alerte": True}}, "QUESTION_INCONNUE", "alerrte", "Question « alerrte »"),
+    ({"answers": {"alerte": True, "alerrte": "oui"}}, "REPONSE_INVALIDE", "alerte", "Réponse illisible"),
+    ({"answers": {"alerte": "peut-etre", "alerrte": "oui"}}, "REPONSE_INVALIDE", "alerte", ""),
+])
+def test_the_first_refusal_a_client_should_fix_is_the_one_answered(web_client, body, code, question, starts):
+    # Sent as written (the test client's json= would sort the keys, and the order is the point).
+    response = web_client.post("/api/v1/cles/mini/evaluer", data=json.dumps(body), content_type="application/json")
+    error = response.get_json()["error"]
+    assert (error["code"], error.get("question")) == (code, question)
+    assert error["message"].startswith(starts)
+
+
 def test_unknown_question_suggests_the_close_one(web_client):
     error = evaluate(web_client, "mini", {"answers": {"alerrte": "oui"}}).get_json()["error"]
     assert "alerte" in error["message"]
@@ -383,6 +404,23 @@ def test_openapi_documents_exactly_the_api_routes(app, client):
     assert routed, "no /api/v1 route registered"
     assert routed - documented == set(), "routes missing from the OpenAPI document"
     assert documented - routed == set(), "documented paths that do not exist"
+
+
+def test_openapi_schemas_are_the_models_with_the_served_rules_enumerations(web_client):
+    """The components are generated from the models the views validate and serialise with; the
+    départements, filières and regions are the served rule set's (here the small fixture rules)."""
+    from orient.web.api import models
+
+    rs = web_client.application.extensions["orient"]
+    schemas = web_client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    for model in (*models.REQUESTS, *models.RESPONSES):
+        assert model.__name__ in schemas
+    deps = [d.code for d in rs.departements_in_order]
+    assert schemas["EvaluationRequest"]["properties"]["departement"]["anyOf"][0]["enum"] == [*deps, "nsp"]
+    filters = schemas["DirectoryFilters"]["properties"]
+    assert filters["filiere"]["anyOf"][0]["enum"] == sorted(rs.filieres)
+    assert filters["departement"]["anyOf"][0]["enum"] == deps
+    assert "x-orient-enum" not in str(schemas)
 
 
 def test_openapi_document_is_valid_openapi_3_1(client):

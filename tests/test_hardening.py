@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from orient.web import api, create_app
+from orient.web import create_app
+from orient.web.api import errors, views
 from orient.web.cookie import EncryptedSessionInterface
 from orient.wsgi import JsonFormatter
 
@@ -94,7 +95,7 @@ def test_malformed_json_is_a_clean_json_400(client, caplog, body):
 
 def test_a_response_holding_a_lone_surrogate_is_still_valid_json(app):
     with app.test_request_context("/api/v1/cles"):
-        response = api._json({"message": "Question « \ud800 » inconnue."})
+        response = errors.json_response({"message": "Question « \ud800 » inconnue."})
     assert response.status_code == 200
     assert json.loads(response.get_data()) == {"message": "Question « \ud800 » inconnue."}
 
@@ -103,7 +104,7 @@ def test_a_5xx_under_the_api_stays_a_500_with_a_generic_body(app):
     from werkzeug.exceptions import InternalServerError
 
     with app.test_request_context("/api/v1/cles"):
-        response = api._http_error(InternalServerError())
+        response = errors.http_error(InternalServerError())
     assert response.status_code == 500
     assert response.get_json() == {"error": {"code": "ERREUR_INTERNE", "message": "Une erreur inattendue est survenue."}}
 
@@ -114,7 +115,7 @@ def test_a_bug_in_an_api_view_is_a_generic_500_and_a_logged_traceback(caplog, mo
     def broken(*args, **kwargs):
         raise RuntimeError("secret interne\nligne forgée")
 
-    monkeypatch.setattr(api, "read_evaluation", broken)
+    monkeypatch.setattr(views, "read_evaluation", broken)
     with caplog.at_level(logging.INFO):
         response = evaluate(app.test_client(), '{"age_group": "adulte"}')
     assert response.status_code == 500
