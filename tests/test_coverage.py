@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from orient import coverage
+from orient import checks, coverage
 from orient import ruleset as ruleset_module
 from orient.cli import main
 from orient.ruleset import load_or_raise
@@ -128,7 +128,8 @@ def test_cli_coverage(make_rules, runner):
     assert json.loads(result.output)["unreached_filieres"] == ["fil-c"]
 
 
-def test_pnds_no_outcome_cites_are_listed_with_or_without_a_reason(make_rules):
+def test_pnds_no_outcome_cites_are_listed_with_or_without_a_reason(make_rules, monkeypatch):
+    monkeypatch.setattr(checks, "PNDS_REACH_SEVERITY", "avertissement")  # an error otherwise: load refuses
     extra = """
   - id: pnds-recherche
     title: PNDS atteint par la recherche
@@ -163,3 +164,18 @@ def test_an_age_band_the_outcome_cannot_serve_needs_no_site(ruleset):
     assert not [m for m in report.no_fitting_site if m[:2] == ("cardiomyopathie-amylose", "amylose-al-suspectee")]
     key = ruleset.keys["cardiomyopathie-amylose"]
     assert {"enfant", "adulte"} <= set(key.ages)
+
+
+def test_a_pnds_no_outcome_cites_and_no_reason_given_is_refused(make_rules):
+    extra = """
+  - id: pnds-oublie
+    title: PNDS oublié
+    filieres: [fil-a]
+    year: 2024
+    url: https://www.has-sante.fr/pnds-oublie.pdf
+    source: https://www.has-sante.fr/pnds
+"""
+    base = (FIXTURES / "base" / "pnds.yaml").read_text(encoding="utf-8")
+    ruleset, diags = ruleset_module.load(make_rules({"pnds.yaml": base + extra}))
+    [diag] = [d for d in diags if d.code == "PNDS_INACCESSIBLE"]
+    assert diag.is_error and ruleset is None and "pnds-oublie" in diag.message
