@@ -75,9 +75,9 @@ class Parsed:
 # be sourced without live access to has-sante.fr or the filières' sites (four searches of the stored
 # corpora, /work/notes/pnds-urls-part*.md), so PNDS_SANS_ANNEE stays a warning until they are filled.
 # PNDS_REACH_SEVERITY (issue 19): a PNDS that no outcome cites and that does not say why
-# (search_only) is an error once the catalogue is covered.
+# (search_only) is an error since the catalogue is covered (155 of 155 reached from a sign).
 PNDS_YEAR_SEVERITY: Severity = "avertissement"
-PNDS_REACH_SEVERITY: Severity = "avertissement"
+PNDS_REACH_SEVERITY: Severity = "erreur"
 
 
 def check(parsed: Parsed, today: dt.date | None = None) -> list[Diagnostic]:
