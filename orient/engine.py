@@ -591,7 +591,7 @@ def explore(key: Key, limit: int = 50_000) -> Exploration:
     unique = list({id(leaf): leaf for leaf in _all_leaves(key)}.values())
     # A child state adds one answer to its parent, so its signature is the parent's with only
     # that question's tests re-run (computing all of them per state was half the checker's time).
-    tests_of: dict[str, list[tuple[int, Callable[[Value], int]]]] = {}
+    tests_of: dict[str, list[tuple[int, Callable[[Value], bool | None]]]] = {}
     for position, leaf in enumerate(unique):
         tests_of.setdefault(leaf.answer, []).append((position, leaf.test_value))
     nodes = 0

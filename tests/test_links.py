@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from orient import checks, links
 from orient import ruleset as ruleset_module
 from orient.cli import main
