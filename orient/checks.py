@@ -19,7 +19,6 @@ from .loader import SourceMap
 from .model import (
     AGE_BANDS,
     AGE_QUESTION_ID,
-    NONE_OF_THESE,
     UNKNOWN,
     YES_NO,
     AgeAlertLayer,
@@ -40,6 +39,7 @@ from .model import (
     ScenarioFile,
     TerritoryFile,
     Threshold,
+    Value,
     iter_leaves,
 )
 
@@ -325,12 +325,6 @@ def _ref(diags: list[Diagnostic], smap: SourceMap, path: tuple, value: str, know
     return False
 
 
-_OPERATORS_BY_KIND = {
-    "yes_no": ("is", "in"), "single": ("is", "in"), "departement": ("is", "in"),
-    "multiple": ("includes", "includes_any"), "number": ("numeric",),
-}
-
-
 def _operator(leaf: AnswerCondition) -> str:
     if leaf.is_ is not None:
         return "is"
@@ -432,18 +426,9 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
         for j, oid in enumerate(option_ids):
             if oid in option_ids[:j]:
                 diags.append(smap.diag(base + ("options", j, "id"), "ID_DUPLIQUE", f"option « {oid} » en double"))
-        if question.kind in ("single", "multiple") and len(question.options) < 2:
-            diags.append(smap.diag(base + ("kind",), "OPTIONS_MANQUANTES",
-                                   f"une question « {question.kind} » demande au moins deux options"))
-        if question.kind not in ("single", "multiple") and question.options:
-            diags.append(smap.diag(base + ("options",), "OPTIONS_INUTILES",
-                                   f"une question « {question.kind} » ne prend pas d'options"))
-        if question.kind == "number":
-            if question.min is None or question.max is None or question.unit is None:
-                diags.append(smap.diag(base + ("kind",), "BORNES_MANQUANTES",
-                                       "une question numérique demande min, max et unit"))
-            elif question.min >= question.max:
-                diags.append(smap.diag(base + ("min",), "BORNES_MANQUANTES", "min doit être inférieur à max"))
+        # Options only on single/multiple (at least two), min/max/unit on every number and
+        # nowhere else: each kind's fields say it (the JSON Schema too); the loader reports them
+        # as OPTIONS_MANQUANTES, OPTIONS_INUTILES, BORNES_MANQUANTES (Question.FIELD_ERRORS).
         missing = missing_statements(question)
         if missing:
             diags.append(smap.diag(base + ("id",), "LETTRE_SANS_PHRASE",
@@ -454,12 +439,11 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
             diags.append(smap.diag(base + ("options",), "INCONNU_MANQUANT",
                                    f"la question « {question.id} » n'offre pas de réponse « je ne sais pas » : ajoutez "
                                    f"l'option « {UNKNOWN} » (Je ne sais pas / non recherché / non fait)"))
-        if question.kind == "multiple":
-            for j, oid in enumerate(option_ids):
-                if oid in (UNKNOWN, NONE_OF_THESE):
-                    diags.append(smap.diag(base + ("options", j, "id"), "OPTION_RESERVEE",
-                                           f"l'option « {oid} » est ajoutée d'office aux questions à choix multiples "
-                                           "(« aucun de ces signes », « je ne sais pas ») ; ne la déclarez pas"))
+        for j, oid in enumerate(option_ids):
+            if oid in question.RESERVED_OPTIONS:
+                diags.append(smap.diag(base + ("options", j, "id"), "OPTION_RESERVEE",
+                                       f"l'option « {oid} » est ajoutée d'office aux questions à choix multiples "
+                                       "(« aucun de ces signes », « je ne sais pas ») ; ne la déclarez pas"))
         for j, band in enumerate(question.ages):
             if band not in key.ages:
                 diags.append(smap.diag(base + ("ages", j), "AGE_HORS_CLE",
@@ -487,8 +471,8 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
                 diags.append(smap.diag(leaf_path + ("answer",), "ASK_WHEN_ORDRE",
                                        f"ask_when cite « {leaf.answer} », qui n'est pas déclarée avant cette question"))
             op = _operator(leaf)
-            if op not in _OPERATORS_BY_KIND[question.kind]:
-                allowed = ", ".join(o if o != "numeric" else "lt/le/gt/ge" for o in _OPERATORS_BY_KIND[question.kind])
+            if op not in question.OPERATORS:
+                allowed = ", ".join(o if o != "numeric" else "lt/le/gt/ge" for o in question.OPERATORS)
                 diags.append(smap.diag(leaf_path, "OPERATEUR_INCOMPATIBLE",
                                        f"l'opérateur « {op if op != 'numeric' else 'lt/le/gt/ge'} » ne convient pas "
                                        f"à une question « {question.kind} » (possibles : {allowed})"))
@@ -498,14 +482,10 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
                 continue
             for j, value in enumerate(leaf.values):
                 value_path = leaf_path + (field_name,) + ((j,) if field_name in ("in", "includes_any") else ())
-                if question.kind == "departement":
-                    if departements and value not in departements:
-                        diags.append(smap.diag(value_path, "TERRITOIRE_INCONNU", f"département « {value} » inconnu",
-                                               suggestion=suggest(value, departements)))
-                elif value not in question.choice_ids:
-                    diags.append(smap.diag(value_path, "OPTION_INCONNUE",
-                                           f"option « {value} » inconnue pour la question « {question.id} »",
-                                           suggestion=suggest(value, question.choice_ids)))
+                known = question.known_values(departements)
+                if known is not None and value not in known:
+                    code, message = question.unknown_value(value)
+                    diags.append(smap.diag(value_path, code, message, suggestion=suggest(value, known)))
 
     for i, question in enumerate(key.questions):
         if question.ask_when is not None:
@@ -655,30 +635,19 @@ def _unused_options(key: Key, smap: SourceMap, layer: AgeAlertLayer | None) -> l
             frontier.extend(leaf.answer for leaf in iter_leaves(ask_when))
     diags = []
     for i, question in enumerate(key.questions):
-        if question.kind not in ("single", "multiple") or question.id not in decisive:
+        if question.id not in decisive:
             continue
         tests = [leaf.test_value for leaf in leaves.get(question.id, [])]
 
-        def signature(value: object, tests: list = tests) -> tuple:
+        def signature(value: Value, tests: list = tests) -> tuple:
             return tuple(test(value) for test in tests)
 
-        seen: dict[tuple, str] = {}
-        none = signature(frozenset())
-        for j, option in enumerate(question.options):
-            if option.id == UNKNOWN:
-                continue
-            if question.kind == "multiple":
-                same = "une case non cochée" if signature(frozenset((option.id,))) == none else None
-            else:
-                sig = signature(option.id)
-                same = f"l'option « {seen[sig]} »" if sig in seen else None
-                seen.setdefault(sig, option.id)
-            if same:
-                diags.append(smap.diag(("questions", i, "options", j, "id"), "OPTION_INUTILE",
-                                       f"l'option « {option.id} » de « {question.id} » compte exactement comme "
-                                       f"{same} pour toutes les conditions de la clé : la choisir ne change jamais "
-                                       "le résultat ; faites-la compter dans une condition, ou retirez-la",
-                                       severity="avertissement"))
+        for j, option, same in question.redundant_options(signature):
+            diags.append(smap.diag(("questions", i, "options", j, "id"), "OPTION_INUTILE",
+                                   f"l'option « {option.id} » de « {question.id} » compte exactement comme "
+                                   f"{same} pour toutes les conditions de la clé : la choisir ne change jamais "
+                                   "le résultat ; faites-la compter dans une condition, ou retirez-la",
+                                   severity="avertissement"))
     return diags
 
 

@@ -262,9 +262,8 @@ def export_fhir_command(key_id: str, output: Path | None, reponse: str | None, b
             if question is None:
                 problems.append(f"{qid} : question inconnue dans la clé « {key.id} »")
                 continue
-            value: object = [v for v in text.split(",") if v] if question.kind == "multiple" else text
             try:
-                answers[qid] = engine.normalise(question, value, ruleset.departements)
+                answers[qid] = engine.normalise(question, question.raw_from_text(text, ","), ruleset.departements)
             except engine.InvalidAnswer as exc:
                 problems.append(f"{qid} : {exc.message}")
         if problems:

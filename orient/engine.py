@@ -27,19 +27,20 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .model import (
-    NONE_OF_THESE,
     UNKNOWN,
-    YES_NO,
     AnswerCondition,
     Condition,
     Key,
     Option,
     Outcome,
     Question,
+    Value,
     iter_leaves,
 )
+from .model import (
+    InvalidAnswer as InvalidAnswer,  # raised by Question.normalise; callers catch engine.InvalidAnswer
+)
 
-Value = str | float | frozenset
 Answers = Mapping[str, Value]
 
 
@@ -53,63 +54,13 @@ class _Skipped:
 SKIPPED = _Skipped()
 
 
-class InvalidAnswer(ValueError):
-    """An answer that does not fit its question (unknown option, out of bounds...)."""
-
-    def __init__(self, question_id: str, message: str):
-        super().__init__(message)
-        self.question_id = question_id
-        self.message = message
-
-
 # --- answers -------------------------------------------------------------------------------
 
 
 def normalise(question: Question, raw: object, departements: Iterable[str] | None = None) -> Value:
-    """Turn a raw answer (from a form, a cookie, a scenario, the API) into its typed value."""
-    kind = question.kind
-    if raw == UNKNOWN and kind in ("number", "multiple"):
-        return UNKNOWN if kind == "number" else frozenset((UNKNOWN,))
-    if kind in ("yes_no", "single"):
-        if not isinstance(raw, str) or raw not in question.choice_ids:
-            raise InvalidAnswer(question.id, "Cette réponse ne fait pas partie des choix proposés.")
-        return raw
-    if kind == "multiple":
-        if isinstance(raw, str):
-            raw = [raw] if raw else []
-        if not isinstance(raw, (list, tuple, set, frozenset)) or not all(isinstance(v, str) for v in raw):
-            raise InvalidAnswer(question.id, "Réponse à choix multiples illisible.")
-        ticked = set(raw)
-        if NONE_OF_THESE in ticked:
-            if len(ticked) > 1:
-                raise InvalidAnswer(question.id, "« Aucun de ces signes » ne peut pas être coché avec un signe "
-                                                 "ou avec « je ne sais pas ».")
-            return frozenset()
-        if ticked - set(question.choice_ids) - {UNKNOWN}:
-            raise InvalidAnswer(question.id, "Une des réponses cochées ne fait pas partie des choix proposés.")
-        return frozenset(ticked)
-    if kind == "number":
-        if isinstance(raw, bool):
-            raise InvalidAnswer(question.id, "Un nombre est attendu.")
-        if isinstance(raw, str):
-            raw = raw.strip().replace(",", ".")
-        try:
-            number = float(raw)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise InvalidAnswer(question.id, "Un nombre est attendu.") from None
-        if not math.isfinite(number):
-            raise InvalidAnswer(question.id, "Un nombre est attendu.")
-        if question.integer and not number.is_integer():
-            raise InvalidAnswer(question.id, "Un nombre entier est attendu.")
-        if (question.min is not None and number < question.min) or (question.max is not None and number > question.max):
-            raise InvalidAnswer(question.id, f"La valeur doit être comprise entre {_fmt(question.min)} "
-                                             f"et {_fmt(question.max)} {question.unit or ''}".rstrip() + ".")
-        return number
-    if kind == "departement":
-        if not isinstance(raw, str) or (departements is not None and raw not in set(departements)):
-            raise InvalidAnswer(question.id, "Département inconnu.")
-        return raw
-    raise InvalidAnswer(question.id, "Type de question inconnu.")  # pragma: no cover - model forbids it
+    """Turn a raw answer (from a form, a cookie, a scenario, the API) into its typed value
+    (each question kind normalises its own answers: ``Question.normalise``)."""
+    return question.normalise(raw, departements)
 
 
 def to_storable(value: Value) -> object:
@@ -121,34 +72,9 @@ def to_storable(value: Value) -> object:
     return value
 
 
-def _fmt(number: float | None) -> str:
-    if number is None:
-        return "?"
-    return str(int(number)) if float(number).is_integer() else str(number).replace(".", ",")
-
-
 def describe(question: Question, value: Value, departement_names: Mapping[str, str] | None = None) -> str:
     """A French rendering of an answer, for the check page and the "why" trail."""
-    if question.kind == "yes_no":
-        return YES_NO.get(str(value), str(value))
-    if question.kind == "single":
-        option = question.option(str(value))
-        return option.label if option else str(value)
-    if question.kind == "multiple":
-        labels = [o.label for o in question.options if o.id in value]  # type: ignore[operator]
-        if UNKNOWN in value:  # type: ignore[operator]
-            if not labels:
-                return "Je ne sais pas, ou pas recherché"
-            return " ; ".join(labels + ["les autres signes non recherchés"])
-        return " ; ".join(labels) if labels else "Aucun de ces signes"
-    if value == UNKNOWN and question.kind == "number":
-        return "Valeur inconnue"
-    if question.kind == "number":
-        return f"{_fmt(float(value))} {question.unit or ''}".strip()  # type: ignore[arg-type]
-    if question.kind == "departement":
-        name = (departement_names or {}).get(str(value))
-        return f"{value} – {name}" if name else str(value)
-    return str(value)
+    return question.describe(value, departement_names)
 
 
 # --- compiled keys -------------------------------------------------------------------------

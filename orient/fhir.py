@@ -43,15 +43,31 @@ from . import engine
 from .consultation import Consultation
 from .model import (
     AGE_QUESTION_ID,
+    FHIR_NONE_CODE,
+    FHIR_NONE_LABEL,
+    NO_DEPARTEMENT,
+    NUMERIC_OPERATORS,
     UNKNOWN,
-    YES_NO,
+    UNKNOWN_NUMBER_EXTENSION,
     AnswerCondition,
     Condition,
+    DepartementQuestion,
     EnableWhen,
     Key,
     Question,
 )
-from .orientation import NO_DEPARTEMENT
+from .model import (
+    EXT_MAX_VALUE as EXT_MAX_VALUE,
+)
+from .model import (
+    EXT_MIN_VALUE as EXT_MIN_VALUE,
+)
+from .model import (
+    EXT_OPTION_EXCLUSIVE as EXT_OPTION_EXCLUSIVE,
+)
+from .model import (
+    EXT_UNIT as EXT_UNIT,
+)
 
 # The canonical base of orient's own URLs (Questionnaire.url, code systems, extensions).
 # ".invalid" (RFC 2606) marks the placeholder: deployments pass their public address
@@ -60,17 +76,15 @@ DEFAULT_BASE = "https://orient.invalid/fhir"
 
 SDC_QUESTIONNAIRE = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire"
 SDC_RESPONSE = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaireresponse"
-EXT_MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
-EXT_MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
-EXT_UNIT = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
 EXT_ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
-EXT_OPTION_EXCLUSIVE = "http://hl7.org/fhir/StructureDefinition/questionnaire-optionExclusive"
 EXT_ENABLE_WHEN_EXPRESSION = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
 ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
 
 DEPARTEMENT_ITEM = "departement_patient"
-NONE_CODE = "_aucun"
-NONE_LABEL = "Aucun de ces choix"
+# Each question kind writes its own answer format (``Question.fhir_item``, ``fhir_answer``...);
+# the constants it shares with this module live beside it in orient.model.
+NONE_CODE = FHIR_NONE_CODE
+NONE_LABEL = FHIR_NONE_LABEL
 
 LIMITATION = (
     "Formulaire statique : il affiche toutes les questions dont la condition d'affichage est "
@@ -79,7 +93,7 @@ LIMITATION = (
     "sur l'orientation."
 )
 
-_NUMERIC_OPERATORS = (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="))
+_NUMERIC_OPERATORS = NUMERIC_OPERATORS
 
 
 class ResponseError(ValueError):
@@ -95,14 +109,7 @@ def questionnaire_url(key: Key, base: str = DEFAULT_BASE) -> str:
 
 def code_system(key: Key, question: Question, base: str = DEFAULT_BASE) -> str:
     """The code system of a question's answer codes."""
-    base = base.rstrip("/")
-    if question.kind == "yes_no":
-        return f"{base}/CodeSystem/oui-non-nsp"
-    if question.id == AGE_QUESTION_ID:
-        return f"{base}/CodeSystem/tranche-age"
-    if question.kind == "departement":
-        return f"{base}/CodeSystem/departement"
-    return f"{base}/CodeSystem/{key.id}/{question.id}"
+    return question.fhir_code_system(base.rstrip("/"), key.id)
 
 
 def outcome_extension_url(base: str = DEFAULT_BASE) -> str:
@@ -115,50 +122,22 @@ def _name(key: Key) -> str:
 
 
 def _departement_question() -> Question:
-    return Question.model_construct(
+    return DepartementQuestion.model_construct(
         id=DEPARTEMENT_ITEM, kind="departement", text="Dans quel département vit le patient ?",
         hint="Facultatif : sert à proposer les centres experts les plus proches. Le département suffit ; "
              "aucune adresse.",
-        options=(), ask_when=None, unit=None, min=None, max=None, integer=False)
+        ask_when=None)
 
 
 # --- Questionnaire -------------------------------------------------------------------------
 
 
-def _codings(key: Key, question: Question, ruleset=None, base: str = DEFAULT_BASE) -> list[dict] | None:
-    """(system, code, display) of every answer a choice item offers; None when unlisted."""
-    system = code_system(key, question, base)
-    if question.kind == "yes_no":
-        return [{"system": system, "code": code, "display": label} for code, label in YES_NO.items()]
-    if question.kind in ("single", "multiple"):
-        return [{"system": system, "code": o.id, "display": o.label} for o in question.options]
-    if question.kind == "departement":
-        if ruleset is None:
-            return None
-        return [{"system": system, "code": d.code, "display": d.label} for d in ruleset.departements_in_order]
-    return None
+def _departements(ruleset) -> list[tuple[str, str]] | None:
+    return None if ruleset is None else [(d.code, d.label) for d in ruleset.departements_in_order]
 
 
-def _coding(key: Key, question: Question, code: str, ruleset=None, base: str = DEFAULT_BASE) -> dict:
-    system = code_system(key, question, base)
-    if question.kind == "multiple" and code == NONE_CODE:
-        return {"system": system, "code": NONE_CODE, "display": NONE_LABEL}
-    if question.kind == "departement" and code == NO_DEPARTEMENT:
-        return {"system": system, "code": NO_DEPARTEMENT, "display": "Non indiqué"}
-    names = ruleset.departement_names if ruleset is not None else None
-    return {"system": system, "code": code, "display": engine.describe(question, code if question.kind != "multiple"
-                                                                       else frozenset({code}), names)}
-
-
-# A number left unknown ("valeur inconnue"): HL7's data-absent-reason, not a made-up value.
-UNKNOWN_NUMBER_EXTENSION = {"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
-                            "valueCode": "asked-unknown"}
-
-
-def _number_value(question: Question, number: float) -> tuple[str, int | float]:
-    if question.integer and float(number).is_integer():
-        return "Integer", int(number)
-    return "Decimal", number if not float(number).is_integer() else float(number)
+def _names(ruleset) -> Mapping[str, str] | None:
+    return ruleset.departement_names if ruleset is not None else None
 
 
 def _leaf_enable_when(key: Key, leaf: AnswerCondition, base: str) -> tuple[list[dict], str | None] | None:
@@ -166,27 +145,7 @@ def _leaf_enable_when(key: Key, leaf: AnswerCondition, base: str) -> tuple[list[
     question = key.question(leaf.answer)
     if question is None:
         return None
-    if leaf.is_numeric:
-        if question.kind != "number":
-            return None
-        items: list[dict[str, Any]] = []
-        for attr, operator in _NUMERIC_OPERATORS:
-            bound = getattr(leaf, attr)
-            if bound is None:
-                continue
-            if question.integer and not float(bound).is_integer():
-                return None  # an integer item compares with integers only
-            kind, value = _number_value(question, bound)
-            items.append({"question": question.id, "operator": operator, f"answer{kind}": value})
-        return items, ("all" if len(items) > 1 else None)
-    if question.kind == "number":
-        return None
-    system = code_system(key, question, base)
-    items = [{"question": question.id, "operator": "=", "answerCoding": {"system": system, "code": str(code)}}
-             for code in leaf.values]
-    if leaf.includes is not None or leaf.is_ is not None:
-        return items, None
-    return items, ("any" if len(items) > 1 else None)
+    return question.fhir_enable_when(leaf, code_system(key, question, base))
 
 
 def enable_when(key: Key, condition: Condition, base: str = DEFAULT_BASE) -> EnableWhen | None:
@@ -241,33 +200,11 @@ def _number_literal(value: float) -> str:
 
 
 def _item(key: Key, question: Question, ruleset=None, base: str = DEFAULT_BASE) -> dict:
-    item: dict[str, Any] = {"linkId": question.id, "text": question.text}
-    extensions: list[dict] = []
-    if question.kind in ("yes_no", "single", "multiple", "departement"):
-        item["type"] = "choice"
-        codings = _codings(key, question, ruleset, base)
-        if codings is None:
-            item["answerValueSet"] = f"{base.rstrip('/')}/ValueSet/departements"
-        else:
-            options: list[dict[str, Any]] = [{"valueCoding": c} for c in codings]
-            if question.kind == "multiple":
-                options.append({"valueCoding": _coding(key, question, NONE_CODE, ruleset, base),
-                                "extension": [{"url": EXT_OPTION_EXCLUSIVE, "valueBoolean": True}]})
-                # "Not looked for": ticked with or without signs, it leaves the others unknown.
-                options.append({"valueCoding": _coding(key, question, UNKNOWN, ruleset, base)})
-            if question.id == DEPARTEMENT_ITEM:
-                options.append({"valueCoding": _coding(key, question, NO_DEPARTEMENT, ruleset, base)})
-            item["answerOption"] = options
-        if question.kind == "multiple":
-            item["repeats"] = True
-    else:  # number
-        item["type"] = "integer" if question.integer else "decimal"
-        for url, bound in ((EXT_MIN_VALUE, question.min), (EXT_MAX_VALUE, question.max)):
-            if bound is not None:
-                kind, value = _number_value(question, bound)
-                extensions.append({"url": url, f"value{kind}": value})
-        if question.unit:
-            extensions.append({"url": EXT_UNIT, "valueCoding": {"display": question.unit}})
+    system = code_system(key, question, base)
+    answer_format, extensions = question.fhir_item(system, _departements(ruleset), base.rstrip("/"))
+    item: dict[str, Any] = {"linkId": question.id, "text": question.text, **answer_format}
+    if question.id == DEPARTEMENT_ITEM and "answerOption" in item:
+        item["answerOption"].append({"valueCoding": question.fhir_coding(system, NO_DEPARTEMENT)})
     if question.id == AGE_QUESTION_ID:
         item["required"] = True
     if question.ask_when is not None:
@@ -335,31 +272,15 @@ def questionnaire(key: Key, ruleset=None, base: str = DEFAULT_BASE) -> dict:
 # --- QuestionnaireResponse -----------------------------------------------------------------
 
 
-def _answers(key: Key, question: Question, value: engine.Value, ruleset=None, base: str = DEFAULT_BASE) -> list[dict]:
-    if question.kind == "number":
-        kind, number = _number_value(question, float(value))  # type: ignore[arg-type]
-        return [{f"value{kind}": number}]
-    if question.kind == "multiple":
-        assert isinstance(value, frozenset)  # a checklist's answer (engine.normalise)
-        chosen = [o.id for o in question.options if o.id in value] + (
-            [UNKNOWN] if UNKNOWN in value else []) or [NONE_CODE]
-        return [{"valueCoding": _coding(key, question, code, ruleset, base)} for code in chosen]
-    return [{"valueCoding": _coding(key, question, str(value), ruleset, base)}]
+def _answer(key: Key, question: Question, value: engine.Value, ruleset=None, base: str = DEFAULT_BASE) -> dict:
+    """A QuestionnaireResponse item for one typed answer."""
+    return {"linkId": question.id, "text": question.text,
+            **question.fhir_answer(value, code_system(key, question, base), _names(ruleset))}
 
 
 def answer_items(key: Key, answers: Mapping[str, engine.Value], ruleset=None, base: str = DEFAULT_BASE) -> list[dict]:
     """QuestionnaireResponse items for typed answers, in the Questionnaire's order."""
-    items = []
-    for q in key.consultation_questions:
-        if q.id not in answers:
-            continue
-        if q.kind == "number" and answers[q.id] == UNKNOWN:
-            # "Valeur inconnue": no value, and HL7's data-absent-reason says why (a number item
-            # cannot hold a code, and a made-up value would be worse).
-            items.append({"linkId": q.id, "text": q.text, "extension": [UNKNOWN_NUMBER_EXTENSION]})
-        else:
-            items.append({"linkId": q.id, "text": q.text, "answer": _answers(key, q, answers[q.id], ruleset, base)})
-    return items
+    return [_answer(key, q, answers[q.id], ruleset, base) for q in key.consultation_questions if q.id in answers]
 
 
 def questionnaire_response(consultation: Consultation, ruleset=None, *, authored: dt.datetime | None = None,
@@ -373,9 +294,7 @@ def questionnaire_response(consultation: Consultation, ruleset=None, *, authored
     departement = consultation.departement
     outcome = consultation.outcome
     if departement:
-        dep_question = _departement_question()
-        items.append({"linkId": DEPARTEMENT_ITEM, "text": dep_question.text,
-                      "answer": _answers(key, dep_question, departement, ruleset, base)})
+        items.append(_answer(key, _departement_question(), departement, ruleset, base))
     resource: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "meta": {"profile": [SDC_RESPONSE]},
@@ -418,12 +337,10 @@ def answers_from_response(key: Key, response: Mapping[str, Any]) -> tuple[dict[s
         question = key.question(str(link))
         if question is None:
             raise ResponseError(f"Question inconnue : « {link} ».")
-        if question.kind == "multiple":
-            answers[question.id] = [v for v in values if v != NONE_CODE]
-        elif len(values) == 1:
-            answers[question.id] = values[0]
-        else:
-            raise ResponseError(f"Une seule réponse attendue pour « {link} ».")
+        try:
+            answers[question.id] = question.fhir_read(values)
+        except ValueError:
+            raise ResponseError(f"Une seule réponse attendue pour « {link} ».") from None
     return answers, departement
 
 

@@ -26,7 +26,6 @@ from .model import (
     ACTION_LABELS,
     AGE_QUESTION,
     URGENCY_LABELS,
-    YES_NO,
     AnswerCondition,
     Condition,
     Key,
@@ -97,10 +96,7 @@ class _Namer:
         question = self.key.question(question_id)
         if question is None:
             return value
-        if question.kind == "yes_no":
-            return YES_NO.get(value, value)
-        option = question.option(value)
-        return option.label if option is not None else value
+        return question.value_label(value)
 
     def leaf(self, cond: AnswerCondition) -> str:
         name = self.question(cond.answer)
@@ -171,17 +167,7 @@ class DecisionMap:
 
 
 def _answers_text(question: Question) -> str:
-    if question.kind == "yes_no":
-        return " · ".join(YES_NO.values())
-    if question.kind in ("single", "multiple"):
-        labels = " · ".join(o.label for o in question.options)
-        return ("Plusieurs réponses possibles : " if question.kind == "multiple" else "") + labels
-    if question.kind == "number":
-        unit = f" {question.unit}" if question.unit else ""
-        lo = _fmt_number(question.min) if question.min is not None else "?"
-        hi = _fmt_number(question.max) if question.max is not None else "?"
-        return f"Un nombre de {lo} à {hi}{unit}"
-    return "Un département"
+    return question.answers_summary
 
 
 def decision_map(key: Key, filiere_names: Mapping[str, str] | None = None, *, quote: bool = True) -> DecisionMap:

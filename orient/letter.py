@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from . import engine
-from .model import AGE_QUESTION_ID, NONE_OF_THESE, UNKNOWN, Key, Question
+from .model import AGE_QUESTION_ID, Key, Question
 
 # How the letter introduces the patient: age band only (no identity is ever entered).
 PATIENT_PHRASES: dict[str, str] = {
@@ -39,53 +39,10 @@ class LetterContent:
     unchecked: tuple[str, ...]
 
 
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?", "…")) else text + "."
-
-
-def _fallback(question: Question, value: engine.Value) -> str:
-    return f"{question.text.rstrip(' ?')} : {engine.describe(question, value)}."
-
-
-def _topic(question: Question) -> str:
-    return question.letter_topic or question.text.rstrip(" ?")
-
-
 def statements(question: Question, value: engine.Value) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(statements, unchecked topics) for one answer."""
-    if question.kind == "yes_no":
-        if value == UNKNOWN:
-            return (), (_topic(question),)
-        text = question.letter_yes if value == "oui" else question.letter_no
-        return ((_sentence(text),) if text else (_fallback(question, value),)), ()
-    if question.kind == "single":
-        if value == UNKNOWN:
-            return (), (_topic(question),)
-        option = question.option(str(value))
-        if option is not None and option.letter:
-            return (_sentence(option.letter),), ()
-        return (_fallback(question, value),), ()
-    if question.kind == "multiple":
-        chosen = [o for o in question.options if o.id in value]  # type: ignore[operator]
-        out: list[str] = []
-        for option in chosen:
-            if option.letter:
-                out.append(_sentence(option.letter))
-            else:
-                out.append(f"{question.text.rstrip(' ?')} : {option.label}.")
-        unchecked = (_topic(question),) if UNKNOWN in value else ()  # type: ignore[operator]
-        if not chosen and not unchecked:  # "aucun de ces signes" (normalised to the empty set)
-            out.append(_sentence(question.letter_none) if question.letter_none else _fallback(question, value))
-        return tuple(out), unchecked
-    if question.kind == "number":
-        if value == UNKNOWN:
-            return (), (_topic(question),)
-        if question.letter:
-            shown = engine.describe(question, value)
-            return (_sentence(question.letter.replace("{valeur}", shown)),), ()
-        return (_fallback(question, value),), ()
-    return (), ()
+    """(statements, unchecked topics) for one answer (each kind words its own:
+    ``Question.letter_statement``)."""
+    return question.letter_statement(value)
 
 
 def letter_content(key: Key, answers: Mapping[str, engine.Value], path: Iterable[str]) -> LetterContent:
@@ -98,9 +55,9 @@ def letter_content(key: Key, answers: Mapping[str, engine.Value], path: Iterable
         if qid == AGE_QUESTION_ID or qid not in answers:
             continue
         question = key.question(qid)
-        if question is None or question.kind == "departement":
+        if question is None:
             continue
-        said, open_ = statements(question, answers[qid])
+        said, open_ = question.letter_statement(answers[qid])  # a département says nothing
         (done if question.letter_section == "examens" else signs).extend(said)
         unchecked.extend(open_)
     return LetterContent(tuple(signs), tuple(done), tuple(unchecked))
@@ -108,14 +65,4 @@ def letter_content(key: Key, answers: Mapping[str, engine.Value], path: Iterable
 
 def missing_statements(question: Question) -> tuple[str, ...]:
     """Which answers of ``question`` would fall back to "question : réponse" (for orient check)."""
-    if question.kind == "yes_no":
-        return tuple(label for label, text in (("oui", question.letter_yes), ("non", question.letter_no))
-                     if not text)
-    if question.kind in ("single", "multiple"):
-        missing = [o.id for o in question.options if o.id != UNKNOWN and not o.letter]
-        if question.kind == "multiple" and not question.letter_none:
-            missing.append(NONE_OF_THESE)
-        return tuple(missing)
-    if question.kind == "number":
-        return () if question.letter else ("valeur",)
-    return ()
+    return question.missing_letter_statements()

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .diagnostics import Diagnostic, suggest
+from .model import QUESTION_KINDS
 
 try:  # the C composer is several times faster; fall back when libyaml is absent
     from yaml import CSafeLoader as _Loader
@@ -238,7 +239,22 @@ def validation_diagnostics(error: ValidationError, data: Any, smap: SourceMap,
         path, missing, _ = _resolve(tuple(err["loc"]), data)
         value = err.get("input")
         ctx = err.get("ctx") or {}
-        if kind == "missing":
+        own = _question_field_error(tuple(err["loc"]), kind)
+        if own is not None and kind == "too_short" and _has_nested(tuple(err["loc"]), errors):
+            continue  # pydantic counts only the valid items: the bad item has its own error
+        if own is not None:
+            code, message, own_field = own
+            question_path = path[:path.index("questions") + 2] if "questions" in path else path
+            diags.append(smap.diag(question_path + (own_field,), code, message))
+        elif kind == "union_tag_invalid":  # a question's kind (the union of question classes)
+            allowed = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
+            tag = ctx.get("tag")
+            diags.append(smap.diag(path + ("kind",), "VALEUR_INVALIDE",
+                                   f"valeur « {tag} » non permise ; valeurs possibles : {', '.join(allowed)}",
+                                   suggestion=suggest(str(tag), allowed)))
+        elif kind == "union_tag_not_found":
+            diags.append(smap.diag(path, "CHAMP_MANQUANT", "champ obligatoire « kind » manquant"))
+        elif kind == "missing":
             field_name = err["loc"][-1]
             diags.append(smap.diag(path, "CHAMP_MANQUANT", f"champ obligatoire « {field_name} » manquant"))
         elif kind == "extra_forbidden":
@@ -276,9 +292,7 @@ def validation_diagnostics(error: ValidationError, data: Any, smap: SourceMap,
         elif kind == "string_too_long":
             diags.append(smap.diag(path, "VALEUR_INVALIDE", "texte trop long"))
         elif kind == "too_short":
-            loc = tuple(err["loc"])
-            if any(len(other["loc"]) > len(loc) and tuple(other["loc"][:len(loc)]) == loc
-                   for other in errors):
+            if _has_nested(tuple(err["loc"]), errors):
                 continue  # pydantic counts only the valid items: the bad item has its own error
             diags.append(smap.diag(path, "LISTE_VIDE",
                                    f"liste trop courte : au moins {ctx.get('min_length', 1)} élément(s)"))
@@ -292,6 +306,25 @@ def validation_diagnostics(error: ValidationError, data: Any, smap: SourceMap,
         else:
             diags.append(smap.diag(path, "VALEUR_INVALIDE", f"valeur invalide ({kind})"))
     return diags
+
+
+def _has_nested(loc: tuple, errors: list) -> bool:
+    """Whether another error lies inside ``loc`` (an item of the list it is about)."""
+    return any(len(other["loc"]) > len(loc) and tuple(other["loc"][:len(loc)]) == loc for other in errors)
+
+
+def _question_field_error(loc: tuple, error_type: str) -> tuple[str, str, str] | None:
+    """(code, message, field) for an error on a question kind's own fields (``FIELD_ERRORS``):
+    the location reads ``..., "questions", i, <kind>, <field>`` (or no field for the whole question)."""
+    for i in range(1, len(loc)):
+        kind = loc[i]
+        if isinstance(loc[i - 1], int) and isinstance(kind, str) and kind in QUESTION_KINDS and loc[i - 2:i - 1] == (
+                "questions",):
+            field = loc[i + 1] if len(loc) > i + 1 else None
+            found = QUESTION_KINDS[kind].FIELD_ERRORS.get((error_type, field))
+            if found is not None:
+                return found[0], found[1].format(kind=kind), found[2]
+    return None
 
 
 def model_fields(model: type[BaseModel], seen: set[type] | None = None) -> set[str]:

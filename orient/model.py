@@ -10,11 +10,12 @@ properties, review dates) lives in :mod:`orient.checks`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from abc import abstractmethod
-from collections.abc import Callable, Container, Iterator
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, TypeVar, cast
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -25,6 +26,7 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    TypeAdapter,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -651,7 +653,73 @@ class Option(Frozen):
     letter: Text | None = None
 
 
+class InvalidAnswer(ValueError):
+    """An answer that does not fit its question (unknown option, out of bounds...)."""
+
+    def __init__(self, question_id: str, message: str):
+        super().__init__(message)
+        self.question_id = question_id
+        self.message = message
+
+
+# A typed answer: an option id or code, a number, or the set of ticked options.
+Value = str | float | frozenset
+
+# FHIR pieces a question kind writes itself (orient.fhir assembles the resources).
+FHIR_NONE_CODE = "_aucun"
+FHIR_NONE_LABEL = "Aucun de ces choix"
+EXT_MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
+EXT_MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
+EXT_UNIT = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
+EXT_OPTION_EXCLUSIVE = "http://hl7.org/fhir/StructureDefinition/questionnaire-optionExclusive"
+# A number left unknown ("valeur inconnue"): HL7's data-absent-reason, not a made-up value.
+UNKNOWN_NUMBER_EXTENSION = {"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                            "valueCode": "asked-unknown"}
+NUMERIC_OPERATORS = (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="))
+# The patient's département left unsaid (« je préfère ne pas l'indiquer »).
+NO_DEPARTEMENT = "nsp"
+
+# What an orientation link may hold for one answer (orient.replay).
+_CHOICE_VALUE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_NUMBER_VALUE = re.compile(r"^-?\d{1,9}([.,]\d{1,6})?$")
+_DEPARTEMENT_VALUE = re.compile(r"^(\d{2}|2[AB]|97\d|nsp)$")
+
+
+def format_number(number: float | None) -> str:
+    """A bound or an answer in French: no decimals when whole, a decimal comma otherwise."""
+    if number is None:
+        return "?"
+    return str(int(number)) if float(number).is_integer() else str(number).replace(".", ",")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
+# Letter statements for one answer: (sentences, topics left unchecked).
+Statements = tuple[tuple[str, ...], tuple[str, ...]]
+
+
 class Question(Frozen):
+    """What every question can do; each kind below fills it in (its normalisation, wording,
+    letter statement, FHIR form, link codec, the operators its conditions may use).
+
+    Not a field type: rule files name a question through ``AnyQuestion``, a union
+    discriminated on ``kind``; ``Question.model_validate`` reads one the same way."""
+
+    # The condition operators that make sense on this kind (orient check).
+    OPERATORS: ClassVar[tuple[str, ...]]
+    # Option ids the kind adds itself, which a rule file may not declare.
+    RESERVED_OPTIONS: ClassVar[frozenset[str]] = frozenset()
+    # How the loader reports a pydantic error on a kind's own fields, by (error type, field):
+    # (orient check's code, French message, the field the diagnostic points at). The codes
+    # predate the kinds being classes, when orient check found these mistakes itself.
+    FIELD_ERRORS: ClassVar[dict[tuple[str, str | None], tuple[str, str, str]]] = {
+        ("extra_forbidden", "options"): ("OPTIONS_INUTILES", "une question « {kind} » ne prend pas d'options",
+                                         "options"),
+    }
+
     id: Id
     kind: QuestionKind
     text: Text
@@ -659,29 +727,39 @@ class Question(Frozen):
     # A question that lists signs reads as a 60-word heading; the list goes here instead, shown
     # as bullets under the hint (same aria-describedby), and ``text`` stays a short question.
     hint_items: tuple[Text, ...] = ()
-    options: tuple[Option, ...] = ()
-    unit: Text | None = None
-    min: float | None = None
-    max: float | None = None
-    integer: bool = False
     ask_when: Condition | None = None
     # The age bands this question is written for; outside them it is not asked (as if its
     # ask_when were false). Empty: every band of the key.
     ages: tuple[AgeBand, ...] = ()
     # Reference values to compare a result against, shown for the patient's age band.
     thresholds: tuple[Threshold, ...] = ()
-    # The referral letter speaks in clinical statements built from the answers (orient/letter.py):
+    # The referral letter speaks in clinical statements built from the answers (``letter_statement``):
     # yes_no questions say what "oui" and "non" mean; a multiple-choice question what "none of
     # these" means (each option carries its own ``letter``); a number question a sentence with
     # ``{valeur}``; ``letter_topic`` names, as a short noun phrase, what is still unchecked when the
     # answer is "je ne sais pas". ``letter_section: examens`` puts the statements under the tests
     # already done, so that a letter never claims a test the GP did not report.
-    letter_yes: Text | None = None
-    letter_no: Text | None = None
-    letter_none: Text | None = None
-    letter: Text | None = None
     letter_topic: Text | None = None
     letter_section: Literal["signes", "examens"] = "signes"
+
+    if TYPE_CHECKING:  # every kind answers these; the kinds that have them declare them as fields
+        @property
+        def options(self) -> tuple[Option, ...]: ...
+        @property
+        def unit(self) -> str | None: ...
+        @property
+        def min(self) -> float | None: ...
+        @property
+        def max(self) -> float | None: ...
+        @property
+        def integer(self) -> bool: ...
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """On ``Question`` itself, the class that ``kind`` names (as in a rule file)."""
+        if cls is Question:
+            return cast(Self, _QUESTION_ADAPTER.validate_python(obj, *args, **kwargs))
+        return super().model_validate(obj, *args, **kwargs)
 
     def option(self, option_id: str) -> Option | None:
         return self._options_by_id.get(option_id)
@@ -696,25 +774,529 @@ class Question(Frozen):
     @cached_property
     def choice_ids(self) -> tuple[str, ...]:
         """The closed set of values for choice-like kinds (yes_no, single, multiple)."""
-        if self.kind == "yes_no":
-            return tuple(YES_NO)
         return tuple(o.id for o in self.options)
 
     @property
     def offers_unknown(self) -> bool:
         """Whether the GP can answer "je ne sais pas" (every question must, the age aside)."""
-        return self.kind != "single" or UNKNOWN in self.choice_ids
+        return True
+
+    # -- answers --
+
+    @abstractmethod
+    def normalise(self, raw: object, departements: Iterable[str] | None = None) -> Value:
+        """A raw answer (form, cookie, scenario, link, API) as its typed value, or InvalidAnswer."""
+        ...  # each kind fills it in
+
+    def describe(self, value: Value, departement_names: Mapping[str, str] | None = None) -> str:
+        """A French rendering of an answer, for the check page and the "why" trail."""
+        return str(value)
+
+    def value_label(self, value: str) -> str:
+        """How a condition's value reads (the decision map): an option's label, or the value."""
+        option = self.option(value)
+        return option.label if option is not None else value
+
+
+    @property
+    def form_choices(self) -> tuple[tuple[str, str], ...]:
+        """(value, label) of each answer a form offers, in order (choice kinds)."""
+        return tuple((o.id, o.label) for o in self.options)
+
+    @property
+    @abstractmethod
+    def answers_summary(self) -> str:
+        """The answers offered, on one French line (the decision map)."""
+        ...  # each kind fills it in
+
+    def raw_from_text(self, text: str, separators: str = ",") -> object:
+        """A typed-in answer (command line, link) as a raw answer for ``normalise``."""
+        return text
+
+    def link_value(self, text: str) -> object:
+        """The raw answer an orientation link holds, or ValueError with the French reason."""
+        if not _CHOICE_VALUE.match(text):
+            raise ValueError(f"La réponse à « {self.id} » n'est pas un identifiant de réponse.")
+        return text
+
+    # -- referral letter --
+
+    def _fallback(self, value: Value) -> str:
+        return f"{self.text.rstrip(' ?')} : {self.describe(value)}."
+
+    @property
+    def _topic(self) -> str:
+        return self.letter_topic or self.text.rstrip(" ?")
+
+    def letter_statement(self, value: Value) -> Statements:
+        """(statements, unchecked topics) the referral letter makes for one answer."""
+        return (), ()
+
+    def missing_letter_statements(self) -> tuple[str, ...]:
+        """Which answers would fall back to "question : réponse" (for orient check)."""
+        return ()
+
+    # -- orient check --
+
+    def known_values(self, departements: Collection[str]) -> Collection[str] | None:
+        """The values a condition may name (None: not checkable here)."""
+        return self.choice_ids
+
+    def unknown_value(self, value: str) -> tuple[str, str]:
+        """(code, message) for a condition naming a value this question does not offer."""
+        return "OPTION_INCONNUE", f"option « {value} » inconnue pour la question « {self.id} »"
+
+    def redundant_options(self, signature: Callable[[Value], tuple]) -> Iterator[tuple[int, Option, str]]:
+        """Options that count exactly as another answer for every condition (``signature``:
+        the results of the key's tests on an answer): index, option, what it counts as."""
+        return iter(())
+
+    # -- FHIR --
+
+    def fhir_code_system(self, base: str, key_id: str) -> str:
+        """The code system of this question's answer codes (``base`` without a final /)."""
+        return f"{base}/CodeSystem/{key_id}/{self.id}"
+
+    def fhir_codings(self, system: str, departements: Sequence[tuple[str, str]] | None) -> list[dict] | None:
+        """(system, code, display) of every answer a choice item offers; None when unlisted."""
+        return [{"system": system, "code": o.id, "display": o.label} for o in self.options]
+
+    def fhir_coding(self, system: str, code: str, departement_names: Mapping[str, str] | None = None) -> dict:
+        return {"system": system, "code": code, "display": self.describe(code, departement_names)}
+
+    def fhir_item(self, system: str, departements: Sequence[tuple[str, str]] | None,
+                  base: str) -> tuple[dict[str, Any], list[dict]]:
+        """The item's answer format: its fields after linkId and text, and its extensions."""
+        codings = self.fhir_codings(system, departements)
+        if codings is None:
+            return {"type": "choice", "answerValueSet": f"{base}/ValueSet/departements"}, []
+        return {"type": "choice", "answerOption": [{"valueCoding": c} for c in codings]}, []
+
+    def fhir_answer(self, value: Value, system: str, departement_names: Mapping[str, str] | None = None
+                    ) -> dict[str, Any]:
+        """A QuestionnaireResponse item's answer part (``answer``, or an extension saying why none)."""
+        return {"answer": [{"valueCoding": self.fhir_coding(system, str(value), departement_names)}]}
+
+    def fhir_enable_when(self, leaf: AnswerCondition, system: str) -> EnableWhen | None:
+        """enableWhen entries for an answer test on this question, and the behaviour they need
+        (None: one entry); None when FHIR cannot say it."""
+        if leaf.is_numeric:
+            return None
+        items = [{"question": self.id, "operator": "=", "answerCoding": {"system": system, "code": str(code)}}
+                 for code in leaf.values]
+        if leaf.includes is not None or leaf.is_ is not None:
+            return items, None
+        return items, ("any" if len(items) > 1 else None)
+
+    def fhir_read(self, values: list) -> object:
+        """The raw answer in a QuestionnaireResponse item's values, or ValueError."""
+        if len(values) != 1:
+            raise ValueError("une seule réponse attendue")
+        return values[0]
+
+
+class _NotNumber:
+    """The number fields, read on the kinds that have none."""
+
+    unit: ClassVar[None] = None
+    min: ClassVar[None] = None
+    max: ClassVar[None] = None
+    integer: ClassVar[bool] = False
+
+
+class _NoOptions:
+    options: ClassVar[tuple[Option, ...]] = ()
+
+
+class YesNoQuestion(_NotNumber, _NoOptions, Question):
+    OPERATORS: ClassVar[tuple[str, ...]] = ("is", "in")
+
+    kind: Literal["yes_no"]
+    letter_yes: Text | None = None
+    letter_no: Text | None = None
+
+    @cached_property
+    def choice_ids(self) -> tuple[str, ...]:
+        return tuple(YES_NO)
+
+    def normalise(self, raw: object, departements: Iterable[str] | None = None) -> Value:
+        if not isinstance(raw, str) or raw not in self.choice_ids:
+            raise InvalidAnswer(self.id, "Cette réponse ne fait pas partie des choix proposés.")
+        return raw
+
+    def describe(self, value: Value, departement_names: Mapping[str, str] | None = None) -> str:
+        return YES_NO.get(str(value), str(value))
+
+    def value_label(self, value: str) -> str:
+        return YES_NO.get(value, value)
+
+    @property
+    def form_choices(self) -> tuple[tuple[str, str], ...]:
+        return tuple((c, self.describe(c)) for c in self.choice_ids)
+
+
+    @property
+    def answers_summary(self) -> str:
+        return " · ".join(YES_NO.values())
+
+    def letter_statement(self, value: Value) -> Statements:
+        if value == UNKNOWN:
+            return (), (self._topic,)
+        text = self.letter_yes if value == "oui" else self.letter_no
+        return ((_sentence(text),) if text else (self._fallback(value),)), ()
+
+    def missing_letter_statements(self) -> tuple[str, ...]:
+        return tuple(label for label, text in (("oui", self.letter_yes), ("non", self.letter_no)) if not text)
+
+    def fhir_code_system(self, base: str, key_id: str) -> str:
+        return f"{base}/CodeSystem/oui-non-nsp"
+
+    def fhir_codings(self, system: str, departements: Sequence[tuple[str, str]] | None) -> list[dict] | None:
+        return [{"system": system, "code": code, "display": label} for code, label in YES_NO.items()]
+
+
+class _ChoiceQuestion(_NotNumber, Question):
+    """``single`` and ``multiple``: answers among the declared options."""
+
+    FIELD_ERRORS: ClassVar[dict[tuple[str, str | None], tuple[str, str, str]]] = {
+        (error, "options"): ("OPTIONS_MANQUANTES", "une question « {kind} » demande au moins deux options", "kind")
+        for error in ("missing", "too_short")
+    }
+
+    options: tuple[Option, ...] = Field(min_length=2)
+
+    @property
+    def answers_summary(self) -> str:
+        return " · ".join(o.label for o in self.options)
+
+
+class SingleQuestion(_ChoiceQuestion):
+    OPERATORS: ClassVar[tuple[str, ...]] = ("is", "in")
+
+    kind: Literal["single"]
+
+    @property
+    def offers_unknown(self) -> bool:
+        return UNKNOWN in self.choice_ids
+
+    def normalise(self, raw: object, departements: Iterable[str] | None = None) -> Value:
+        if not isinstance(raw, str) or raw not in self.choice_ids:
+            raise InvalidAnswer(self.id, "Cette réponse ne fait pas partie des choix proposés.")
+        return raw
+
+    def describe(self, value: Value, departement_names: Mapping[str, str] | None = None) -> str:
+        option = self.option(str(value))
+        return option.label if option else str(value)
+
+
+    def letter_statement(self, value: Value) -> Statements:
+        if value == UNKNOWN:
+            return (), (self._topic,)
+        option = self.option(str(value))
+        if option is not None and option.letter:
+            return (_sentence(option.letter),), ()
+        return (self._fallback(value),), ()
+
+    def missing_letter_statements(self) -> tuple[str, ...]:
+        return tuple(o.id for o in self.options if o.id != UNKNOWN and not o.letter)
+
+    def redundant_options(self, signature: Callable[[Value], tuple]) -> Iterator[tuple[int, Option, str]]:
+        seen: dict[tuple, str] = {}
+        for j, option in enumerate(self.options):
+            if option.id == UNKNOWN:
+                continue
+            sig = signature(option.id)
+            if sig in seen:
+                yield j, option, f"l'option « {seen[sig]} »"
+            seen.setdefault(sig, option.id)
+
+    def fhir_code_system(self, base: str, key_id: str) -> str:
+        if self.id == AGE_QUESTION_ID:
+            return f"{base}/CodeSystem/tranche-age"
+        return super().fhir_code_system(base, key_id)
+
+
+class MultipleQuestion(_ChoiceQuestion):
+    OPERATORS: ClassVar[tuple[str, ...]] = ("includes", "includes_any")
+    # "Aucun de ces signes" and "je ne sais pas" close every list (the form adds them).
+    RESERVED_OPTIONS: ClassVar[frozenset[str]] = frozenset({UNKNOWN, NONE_OF_THESE})
+
+    kind: Literal["multiple"]
+    letter_none: Text | None = None
+
+    def normalise(self, raw: object, departements: Iterable[str] | None = None) -> Value:
+        if raw == UNKNOWN:
+            return frozenset((UNKNOWN,))
+        if isinstance(raw, str):
+            raw = [raw] if raw else []
+        if not isinstance(raw, (list, tuple, set, frozenset)) or not all(isinstance(v, str) for v in raw):
+            raise InvalidAnswer(self.id, "Réponse à choix multiples illisible.")
+        ticked = set(raw)
+        if NONE_OF_THESE in ticked:
+            if len(ticked) > 1:
+                raise InvalidAnswer(self.id, "« Aucun de ces signes » ne peut pas être coché avec un signe "
+                                             "ou avec « je ne sais pas ».")
+            return frozenset()
+        if ticked - set(self.choice_ids) - {UNKNOWN}:
+            raise InvalidAnswer(self.id, "Une des réponses cochées ne fait pas partie des choix proposés.")
+        return frozenset(ticked)
+
+    def describe(self, value: Value, departement_names: Mapping[str, str] | None = None) -> str:
+        assert isinstance(value, frozenset)  # a checklist's answer (normalise)
+        labels = [o.label for o in self.options if o.id in value]
+        if UNKNOWN in value:
+            if not labels:
+                return "Je ne sais pas, ou pas recherché"
+            return " ; ".join(labels + ["les autres signes non recherchés"])
+        return " ; ".join(labels) if labels else "Aucun de ces signes"
+
+
+    def raw_from_text(self, text: str, separators: str = ",") -> object:
+        return [v for v in re.split(f"[{re.escape(separators)}]", text) if v]
+
+    def link_value(self, text: str) -> object:
+        raw = self.raw_from_text(text, "+ ")
+        if not all(_CHOICE_VALUE.match(v) for v in raw):  # type: ignore[attr-defined]
+            raise ValueError(f"La réponse à « {self.id} » n'est pas une liste d'identifiants.")
+        return raw
+
+    @property
+    def answers_summary(self) -> str:
+        return "Plusieurs réponses possibles : " + super().answers_summary
+
+    @property
+    def form_choices(self) -> tuple[tuple[str, str], ...]:
+        # "None of these" and "not looked for" close every list: a blank page is never "none".
+        return (*super().form_choices, (NONE_OF_THESE, NONE_OF_THESE_LABEL), (UNKNOWN, UNKNOWN_LABELS["multiple"]))
+
+    def letter_statement(self, value: Value) -> Statements:
+        assert isinstance(value, frozenset)  # a checklist's answer (normalise)
+        chosen = [o for o in self.options if o.id in value]
+        out: list[str] = []
+        for option in chosen:
+            if option.letter:
+                out.append(_sentence(option.letter))
+            else:
+                out.append(f"{self.text.rstrip(' ?')} : {option.label}.")
+        unchecked = (self._topic,) if UNKNOWN in value else ()
+        if not chosen and not unchecked:  # "aucun de ces signes" (normalised to the empty set)
+            out.append(_sentence(self.letter_none) if self.letter_none else self._fallback(value))
+        return tuple(out), unchecked
+
+    def missing_letter_statements(self) -> tuple[str, ...]:
+        missing = [o.id for o in self.options if o.id != UNKNOWN and not o.letter]
+        if not self.letter_none:
+            missing.append(NONE_OF_THESE)
+        return tuple(missing)
+
+    def redundant_options(self, signature: Callable[[Value], tuple]) -> Iterator[tuple[int, Option, str]]:
+        none = signature(frozenset())
+        for j, option in enumerate(self.options):
+            if option.id != UNKNOWN and signature(frozenset((option.id,))) == none:
+                yield j, option, "une case non cochée"
+
+    def fhir_coding(self, system: str, code: str, departement_names: Mapping[str, str] | None = None) -> dict:
+        if code == FHIR_NONE_CODE:
+            return {"system": system, "code": FHIR_NONE_CODE, "display": FHIR_NONE_LABEL}
+        return {"system": system, "code": code, "display": self.describe(frozenset({code}), departement_names)}
+
+    def fhir_item(self, system: str, departements: Sequence[tuple[str, str]] | None,
+                  base: str) -> tuple[dict[str, Any], list[dict]]:
+        fields, extensions = super().fhir_item(system, departements, base)
+        fields["answerOption"].append({"valueCoding": self.fhir_coding(system, FHIR_NONE_CODE),
+                                       "extension": [{"url": EXT_OPTION_EXCLUSIVE, "valueBoolean": True}]})
+        # "Not looked for": ticked with or without signs, it leaves the others unknown.
+        fields["answerOption"].append({"valueCoding": self.fhir_coding(system, UNKNOWN)})
+        fields["repeats"] = True
+        return fields, extensions
+
+    def fhir_answer(self, value: Value, system: str, departement_names: Mapping[str, str] | None = None
+                    ) -> dict[str, Any]:
+        assert isinstance(value, frozenset)  # a checklist's answer (normalise)
+        chosen = [o.id for o in self.options if o.id in value] + (
+            [UNKNOWN] if UNKNOWN in value else []) or [FHIR_NONE_CODE]
+        return {"answer": [{"valueCoding": self.fhir_coding(system, code, departement_names)} for code in chosen]}
+
+    def fhir_read(self, values: list) -> object:
+        return [v for v in values if v != FHIR_NONE_CODE]
+
+
+class NumberQuestion(_NoOptions, Question):
+    OPERATORS: ClassVar[tuple[str, ...]] = ("numeric",)
+
+    FIELD_ERRORS: ClassVar[dict[tuple[str, str | None], tuple[str, str, str]]] = {
+        **Question.FIELD_ERRORS,
+        **{("missing", name): ("BORNES_MANQUANTES", "une question numérique demande min, max et unit", "kind")
+           for name in ("min", "max", "unit")},
+        ("bornes_ordre", None): ("BORNES_MANQUANTES", "min doit être inférieur à max", "min"),
+    }
+
+    kind: Literal["number"]
+    unit: Text
+    min: float
+    max: float
+    integer: bool = False
+    letter: Text | None = None
+
+    @model_validator(mode="after")
+    def _ordered_bounds(self) -> NumberQuestion:
+        if self.min >= self.max:
+            raise PydanticCustomError("bornes_ordre", "min doit être inférieur à max")
+        return self
+
+    def normalise(self, raw: object, departements: Iterable[str] | None = None) -> Value:
+        if raw == UNKNOWN:
+            return UNKNOWN
+        if isinstance(raw, bool):
+            raise InvalidAnswer(self.id, "Un nombre est attendu.")
+        if isinstance(raw, str):
+            raw = raw.strip().replace(",", ".")
+        try:
+            number = float(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise InvalidAnswer(self.id, "Un nombre est attendu.") from None
+        if not math.isfinite(number):
+            raise InvalidAnswer(self.id, "Un nombre est attendu.")
+        if self.integer and not number.is_integer():
+            raise InvalidAnswer(self.id, "Un nombre entier est attendu.")
+        if number < self.min or number > self.max:
+            raise InvalidAnswer(self.id, f"La valeur doit être comprise entre {format_number(self.min)} "
+                                         f"et {format_number(self.max)} {self.unit or ''}".rstrip() + ".")
+        return number
+
+    def describe(self, value: Value, departement_names: Mapping[str, str] | None = None) -> str:
+        if value == UNKNOWN:
+            return "Valeur inconnue"
+        return f"{format_number(float(value))} {self.unit or ''}".strip()  # type: ignore[arg-type]
+
+    def value_label(self, value: str) -> str:
+        return value
+
+
+    def link_value(self, text: str) -> object:
+        if text != UNKNOWN and not _NUMBER_VALUE.match(text):
+            raise ValueError(f"La réponse à « {self.id} » doit être un nombre.")
+        return text
+
+    @property
+    def answers_summary(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        return f"Un nombre de {format_number(self.min)} à {format_number(self.max)}{unit}"
+
+    def letter_statement(self, value: Value) -> Statements:
+        if value == UNKNOWN:
+            return (), (self._topic,)
+        if self.letter:
+            return (_sentence(self.letter.replace("{valeur}", self.describe(value))),), ()
+        return (self._fallback(value),), ()
+
+    def missing_letter_statements(self) -> tuple[str, ...]:
+        return () if self.letter else ("valeur",)
+
+    def fhir_number(self, number: float) -> tuple[str, int | float]:
+        """The value[x] suffix and value of a number (a bound or an answer)."""
+        if self.integer and float(number).is_integer():
+            return "Integer", int(number)
+        return "Decimal", number if not float(number).is_integer() else float(number)
+
+    def fhir_codings(self, system: str, departements: Sequence[tuple[str, str]] | None) -> list[dict] | None:
+        return None
+
+    def fhir_item(self, system: str, departements: Sequence[tuple[str, str]] | None,
+                  base: str) -> tuple[dict[str, Any], list[dict]]:
+        extensions: list[dict] = []
+        for url, bound in ((EXT_MIN_VALUE, self.min), (EXT_MAX_VALUE, self.max)):
+            kind, value = self.fhir_number(bound)
+            extensions.append({"url": url, f"value{kind}": value})
+        if self.unit:
+            extensions.append({"url": EXT_UNIT, "valueCoding": {"display": self.unit}})
+        return {"type": "integer" if self.integer else "decimal"}, extensions
+
+    def fhir_answer(self, value: Value, system: str, departement_names: Mapping[str, str] | None = None
+                    ) -> dict[str, Any]:
+        if value == UNKNOWN:
+            # "Valeur inconnue": no value, and HL7's data-absent-reason says why (a number item
+            # cannot hold a code, and a made-up value would be worse).
+            return {"extension": [UNKNOWN_NUMBER_EXTENSION]}
+        kind, number = self.fhir_number(float(value))  # type: ignore[arg-type]
+        return {"answer": [{f"value{kind}": number}]}
+
+    def fhir_enable_when(self, leaf: AnswerCondition, system: str) -> EnableWhen | None:
+        if not leaf.is_numeric:
+            return None
+        items: list[dict[str, Any]] = []
+        for attr, operator in NUMERIC_OPERATORS:
+            bound = getattr(leaf, attr)
+            if bound is None:
+                continue
+            if self.integer and not float(bound).is_integer():
+                return None  # an integer item compares with integers only
+            kind, value = self.fhir_number(bound)
+            items.append({"question": self.id, "operator": operator, f"answer{kind}": value})
+        return items, ("all" if len(items) > 1 else None)
+
+
+class DepartementQuestion(_NotNumber, _NoOptions, Question):
+    OPERATORS: ClassVar[tuple[str, ...]] = ("is", "in")
+
+    kind: Literal["departement"]
+
+    def normalise(self, raw: object, departements: Iterable[str] | None = None) -> Value:
+        if not isinstance(raw, str) or (departements is not None and raw not in set(departements)):
+            raise InvalidAnswer(self.id, "Département inconnu.")
+        return raw
+
+    def describe(self, value: Value, departement_names: Mapping[str, str] | None = None) -> str:
+        name = (departement_names or {}).get(str(value))
+        return f"{value} – {name}" if name else str(value)
+
+    def link_value(self, text: str) -> object:
+        if not _DEPARTEMENT_VALUE.match(text):
+            raise ValueError(f"La réponse à « {self.id} » n'est pas un identifiant de réponse.")
+        return text
+
+    @property
+    def answers_summary(self) -> str:
+        return "Un département"
+
+    def known_values(self, departements: Collection[str]) -> Collection[str] | None:
+        return departements or None
+
+    def unknown_value(self, value: str) -> tuple[str, str]:
+        return "TERRITOIRE_INCONNU", f"département « {value} » inconnu"
+
+    def fhir_code_system(self, base: str, key_id: str) -> str:
+        return f"{base}/CodeSystem/departement"
+
+    def fhir_codings(self, system: str, departements: Sequence[tuple[str, str]] | None) -> list[dict] | None:
+        if departements is None:
+            return None
+        return [{"system": system, "code": code, "display": label} for code, label in departements]
+
+    def fhir_coding(self, system: str, code: str, departement_names: Mapping[str, str] | None = None) -> dict:
+        if code == NO_DEPARTEMENT:
+            return {"system": system, "code": NO_DEPARTEMENT, "display": "Non indiqué"}
+        return super().fhir_coding(system, code, departement_names)
+
+
+QUESTION_KINDS: dict[str, type[Question]] = {
+    "yes_no": YesNoQuestion, "single": SingleQuestion, "multiple": MultipleQuestion, "number": NumberQuestion,
+    "departement": DepartementQuestion,
+}
+
+# The question a rule file declares, by its ``kind``.
+AnyQuestion = Annotated[
+    YesNoQuestion | SingleQuestion | MultipleQuestion | NumberQuestion | DepartementQuestion,
+    Field(discriminator="kind"),
+]
+_QUESTION_ADAPTER: TypeAdapter[Question] = TypeAdapter(AnyQuestion)
 
 
 # Built in code (model_construct): its id is reserved and deliberately outside ID_PATTERN,
 # so no rule file can declare a question that clashes with it.
-AGE_QUESTION = Question.model_construct(
+AGE_QUESTION = SingleQuestion.model_construct(
     id=AGE_QUESTION_ID,
     ask_when=None,
-    unit=None,
-    min=None,
-    max=None,
-    integer=False,
     kind="single",
     text="Quel âge a le patient ?",
     hint="La tranche d'âge suffit : elle sert aux règles et au choix d'un centre adulte ou pédiatrique.",
@@ -723,10 +1305,10 @@ AGE_QUESTION = Question.model_construct(
 
 # Asked by the wizard after an outcome that refers, never by a key: built once, like the age
 # question, so its form class is built once too.
-DEPARTEMENT_QUESTION = Question.model_construct(
+DEPARTEMENT_QUESTION = DepartementQuestion.model_construct(
     id="departement", kind="departement", text="Dans quel département vit le patient ?",
     hint="Pour proposer les centres experts les plus proches. Le département suffit ; aucune adresse.",
-    options=(), ask_when=None, unit=None, min=None, max=None, integer=False)
+    ask_when=None)
 
 
 class RedFlag(Frozen):
@@ -782,7 +1364,7 @@ class Key(Frozen):
     reviewed_on: dt.date
     review_due: dt.date
     sources: tuple[Source, ...] = ()
-    questions: tuple[Question, ...] = Field(min_length=1)
+    questions: tuple[AnyQuestion, ...] = Field(min_length=1)
     outcomes: tuple[Outcome, ...] = Field(min_length=1)
 
     def question(self, question_id: str) -> Question | None:
@@ -841,7 +1423,7 @@ class AgeAlertLayer(Frozen):
     reviewed_on: dt.date
     review_due: dt.date
     sources: tuple[Source, ...] = Field(min_length=1)
-    questions: tuple[Question, ...] = Field(min_length=1)
+    questions: tuple[AnyQuestion, ...] = Field(min_length=1)
     outcomes: tuple[Outcome, ...] = Field(min_length=1)
     scenarios: tuple[Scenario, ...] = ()
 

@@ -14,6 +14,7 @@ from .directory import FAR_KM, Referral, Suggestion, directory_for
 from .model import (
     ACTION_LABELS,
     AGE_BANDS,
+    NO_DEPARTEMENT,
     URGENCY_LABELS,
     Departement,
     Filiere,
@@ -28,8 +29,7 @@ from .ruleset import RuleSet
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
           "octobre", "novembre", "décembre")
-NO_DEPARTEMENT = "nsp"
-HELPLINE_ID = "mris"  # Maladies Rares Info Services, in rules/resources.yaml  # "je préfère ne pas l'indiquer"
+HELPLINE_ID = "mris"  # Maladies Rares Info Services, in rules/resources.yaml
 
 
 def french_date(day: dt.date) -> str:

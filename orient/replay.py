@@ -14,15 +14,12 @@ from __future__ import annotations
 import re
 
 from . import engine
-from .model import DEPARTEMENT_QUESTION, UNKNOWN, Key, Question
+from .model import DEPARTEMENT_QUESTION, Key, Question
 from .ruleset import RuleSet
 
 MAX_REPLAY = 2000  # characters of ``r``: far more than any key needs
 DEPARTEMENT_SEGMENT = DEPARTEMENT_QUESTION.id
 _SEGMENT = re.compile(r"^([a-z0-9][a-z0-9_-]*):([A-Za-z0-9+ .,-]*)$")
-_CHOICE_VALUE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_NUMBER_VALUE = re.compile(r"^-?\d{1,9}([.,]\d{1,6})?$")
-_DEPARTEMENT_VALUE = re.compile(r"^(\d{2}|2[AB]|97\d|nsp)$")
 
 
 def encode_replay(answers: dict[str, engine.Value], order: tuple[str, ...]) -> str:
@@ -60,19 +57,10 @@ def decode_replay(ruleset: RuleSet, key: Key, raw: str) -> dict[str, engine.Valu
 
 
 def _value(ruleset: RuleSet, question: Question, text: str) -> engine.Value:
-    if question.kind == "number":
-        if text != UNKNOWN and (not _NUMBER_VALUE.match(text) or question.min is None or question.max is None):
-            raise ReplayError(f"La réponse à « {question.id} » doit être un nombre.")
-        raw: object = text
-    elif question.kind == "multiple":
-        raw = [v for v in re.split(r"[+ ]", text) if v]
-        if not all(_CHOICE_VALUE.match(v) for v in raw):
-            raise ReplayError(f"La réponse à « {question.id} » n'est pas une liste d'identifiants.")
-    else:
-        pattern = _DEPARTEMENT_VALUE if question.kind == "departement" else _CHOICE_VALUE
-        if not pattern.match(text):
-            raise ReplayError(f"La réponse à « {question.id} » n'est pas un identifiant de réponse.")
-        raw = text
+    try:
+        raw = question.link_value(text)
+    except ValueError as exc:
+        raise ReplayError(str(exc)) from None
     try:
         return engine.normalise(question, raw, ruleset.departements)
     except engine.InvalidAnswer as exc:

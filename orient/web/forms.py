@@ -8,12 +8,22 @@ from __future__ import annotations
 
 from weakref import WeakKeyDictionary
 
-from wtforms import BooleanField, Form, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, Field, Form, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from .. import engine
-from ..model import NONE_OF_THESE, NONE_OF_THESE_LABEL, UNKNOWN, UNKNOWN_LABELS, Question
+from ..model import (
+    NONE_OF_THESE,
+    UNKNOWN,
+    UNKNOWN_LABELS,
+    DepartementQuestion,
+    MultipleQuestion,
+    NumberQuestion,
+    Question,
+    SingleQuestion,
+    YesNoQuestion,
+)
 from ..orientation import NO_DEPARTEMENT
 from ..ruleset import RuleSet
 
@@ -27,24 +37,7 @@ class _EngineCheck:
 
     def __call__(self, form, field):
         raw = field.data
-        if self.question.kind == "multiple" and not raw:
-            # Nothing ticked is not "none": the GP may not have looked. Ask them to say which.
-            raise ValidationError("Cochez les signes présents, ou « Aucun de ces signes », ou « Je ne sais pas, "
-                                  "ou pas recherché ».")
-        if self.question.kind in ("yes_no", "single") and not raw:
-            raise ValidationError("Choisissez une réponse.")
-        if self.question.kind == "number":
-            unknown = bool(getattr(form, "unknown", None) and form.unknown.data)
-            given = raw is not None and str(raw).strip() != ""
-            if unknown and given:
-                raise ValidationError("Indiquez une valeur, ou cochez « valeur inconnue », mais pas les deux.")
-            if unknown:
-                form.value = UNKNOWN
-                return
-            if not given:
-                raise ValidationError("Indiquez une valeur, ou cochez « valeur inconnue ».")
-        if self.question.kind == "departement" and raw == NO_DEPARTEMENT:
-            form.value = NO_DEPARTEMENT
+        if _KINDS[type(self.question)].settle(form, raw):
             return
         try:
             form.value = engine.normalise(self.question, raw, self.departements)
@@ -112,12 +105,8 @@ def build_form(question: Question, ruleset: RuleSet, **kwargs) -> AnswerForm:
     """The form for ``question``: ``formdata=request.form`` to validate a POST, ``data=`` to
     show a stored answer."""
     data = kwargs.get("data")
-    if data is not None and question.kind in ("multiple", "number"):
-        answer = data.get("answer")
-        if question.kind == "multiple" and answer == []:
-            kwargs["data"] = {"answer": [NONE_OF_THESE]}  # "none of these" was ticked
-        elif question.kind == "number" and answer == UNKNOWN:
-            kwargs["data"] = {"answer": None, "unknown": True}
+    if data is not None:
+        kwargs["data"] = _KINDS[type(question)].shown(data)
     by_question = _classes.setdefault(ruleset, {})
     entry = by_question.get(id(question))
     if entry is None:
@@ -126,26 +115,89 @@ def build_form(question: Question, ruleset: RuleSet, **kwargs) -> AnswerForm:
 
 
 def _form_class(question: Question, ruleset: RuleSet) -> type[AnswerForm]:
-    check = _EngineCheck(question, ruleset.departements)
-    if question.kind in ("yes_no", "single"):
-        choices = [(o.id, o.label) for o in question.options] if question.kind == "single" else [
-            (c, engine.describe(question, c)) for c in question.choice_ids]
-        field = _LenientRadio(choices=_choices(choices), validators=[check])
-    elif question.kind == "multiple":
-        # "None of these" and "not looked for" close every list: a blank page is never "none".
-        field = _LenientMulti(choices=_choices([*((o.id, o.label) for o in question.options),
-                                                (NONE_OF_THESE, NONE_OF_THESE_LABEL),
-                                                (UNKNOWN, UNKNOWN_LABELS["multiple"])]), validators=[check])
-    elif question.kind == "number":
-        field = StringField(validators=[check])
-        unknown = BooleanField(UNKNOWN_LABELS["number"])
-    else:
-        field = _LenientSelect(choices=departement_choices(ruleset), validators=[check])
-
     class Form(AnswerForm):
         pass
 
-    if question.kind == "number":
-        Form.unknown = unknown  # declared before ``answer``: WTForms validates fields in order
-    Form.answer = field
+    # Fields in order (a number's « valeur inconnue » box before ``answer``: WTForms validates
+    # fields in order).
+    for name, field in _KINDS[type(question)].fields(question, ruleset, _EngineCheck(question, ruleset.departements)):
+        setattr(Form, name, field)
     return Form
+
+
+# --- the one per-kind table of the web forms ---------------------------------------------
+# What a form adds to a question kind (the model knows its answers, not WTForms): its
+# fields, what a blank or special submission means, and how a stored answer is shown.
+
+
+class _FormKind:
+    """A kind whose form is one field, blank being an error with ``blank`` as its message."""
+
+    blank: str | None = "Choisissez une réponse."
+
+    def fields(self, question: Question, ruleset: RuleSet, check: _EngineCheck) -> list[tuple[str, Field]]:
+        return [("answer", _LenientRadio(choices=_choices(question.form_choices), validators=[check]))]
+
+    def settle(self, form, raw) -> bool:
+        """Handle a submission the engine does not see (True: ``form.value`` is set)."""
+        if self.blank is not None and not raw:
+            raise ValidationError(self.blank)
+        return False
+
+    def shown(self, data: dict) -> dict:
+        """The form data showing a stored answer."""
+        return data
+
+
+class _MultipleForm(_FormKind):
+    # Nothing ticked is not "none": the GP may not have looked. Ask them to say which.
+    blank = ("Cochez les signes présents, ou « Aucun de ces signes », ou « Je ne sais pas, "
+             "ou pas recherché ».")
+
+    def fields(self, question: Question, ruleset: RuleSet, check: _EngineCheck) -> list[tuple[str, Field]]:
+        # "None of these" and "not looked for" close every list: a blank page is never "none".
+        return [("answer", _LenientMulti(choices=_choices(question.form_choices), validators=[check]))]
+
+    def shown(self, data: dict) -> dict:
+        return {"answer": [NONE_OF_THESE]} if data.get("answer") == [] else data  # "none of these" was ticked
+
+
+class _NumberForm(_FormKind):
+    blank = None
+
+    def fields(self, question: Question, ruleset: RuleSet, check: _EngineCheck) -> list[tuple[str, Field]]:
+        return [("unknown", BooleanField(UNKNOWN_LABELS["number"])), ("answer", StringField(validators=[check]))]
+
+    def settle(self, form, raw) -> bool:
+        unknown = bool(getattr(form, "unknown", None) and form.unknown.data)
+        given = raw is not None and str(raw).strip() != ""
+        if unknown and given:
+            raise ValidationError("Indiquez une valeur, ou cochez « valeur inconnue », mais pas les deux.")
+        if unknown:
+            form.value = UNKNOWN
+            return True
+        if not given:
+            raise ValidationError("Indiquez une valeur, ou cochez « valeur inconnue ».")
+        return False
+
+    def shown(self, data: dict) -> dict:
+        return {"answer": None, "unknown": True} if data.get("answer") == UNKNOWN else data
+
+
+class _DepartementForm(_FormKind):
+    blank = None
+
+    def fields(self, question: Question, ruleset: RuleSet, check: _EngineCheck) -> list[tuple[str, Field]]:
+        return [("answer", _LenientSelect(choices=departement_choices(ruleset), validators=[check]))]
+
+    def settle(self, form, raw) -> bool:
+        if raw == NO_DEPARTEMENT:
+            form.value = NO_DEPARTEMENT
+            return True
+        return False
+
+
+_KINDS: dict[type[Question], _FormKind] = {
+    YesNoQuestion: _FormKind(), SingleQuestion: _FormKind(), MultipleQuestion: _MultipleForm(),
+    NumberQuestion: _NumberForm(), DepartementQuestion: _DepartementForm(),
+}
