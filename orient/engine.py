@@ -20,8 +20,6 @@ Three-valued logic stays monotone, so everything said below about resuming a wal
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -435,51 +433,7 @@ def domain(key: Key, question: Question, with_unknown: bool = True) -> list[Valu
 
 
 def _domain(question: Question, leaves: list[AnswerCondition], with_unknown: bool) -> list[Value]:
-    tests = [leaf.test_value for leaf in leaves]
-    if not with_unknown and not any(UNKNOWN in leaf.values for leaf in leaves):
-        unknowns: tuple[tuple[str, ...], ...] = ((),)
-    else:
-        unknowns = ((), (UNKNOWN,))
-    if question.kind in ("yes_no", "single"):
-        return [c for c in sorted(question.choice_ids, key=lambda c: c == UNKNOWN)  # the unknown last
-                if c != UNKNOWN or unknowns[-1]]
-    if question.kind == "multiple":
-        relevant = sorted({v for leaf in leaves for v in leaf.values} & set(question.choice_ids))
-        # A checklist test asks only whether a ticked box is among its options (and whether
-        # "non recherché" is ticked), so boxes named by exactly the same tests behave alike:
-        # combine classes of boxes, one box per class (its first), not the boxes themselves
-        # (2^classes instead of 2^boxes). The answers kept are the ones the plain enumeration
-        # by size then order would keep: the smallest box of each class, first found first.
-        classes: dict[tuple[bool, ...], int] = {}
-        for position, option in enumerate(relevant):
-            classes.setdefault(tuple(option in leaf.values for leaf in leaves), position)
-        firsts = sorted(classes.values())
-        best: dict[tuple, tuple[tuple, frozenset]] = {}
-        # Known answers first, "non recherché" variants after: the explorer walks the domain in
-        # order and stops once everything is reached, which known answers mostly do.
-        for rank, unknown in enumerate(unknowns):
-            for size in range(len(firsts) + 1):
-                for combo in itertools.combinations(firsts, size):
-                    value = frozenset((*(relevant[i] for i in combo), *unknown))
-                    signature = tuple(test(value) for test in tests)
-                    order = (rank, size, combo)
-                    if signature not in best or order < best[signature][0]:
-                        best[signature] = (order, value)
-        return [value for _, value in sorted(best.values(), key=lambda kept: kept[0])]
-    if question.kind == "number":
-        step = 1.0 if question.integer else 0.5
-        points = {question.min, question.max}
-        for leaf in leaves:
-            for bound in (leaf.lt, leaf.le, leaf.gt, leaf.ge):
-                if bound is not None:
-                    points |= {bound - step, bound, bound + step}
-        lo = question.min if question.min is not None else -math.inf
-        hi = question.max if question.max is not None else math.inf
-        numbers: list[Value] = [*(sorted(float(p) for p in points if p is not None and lo <= p <= hi) or [0.0])]
-        return numbers + [UNKNOWN] if unknowns[-1] else numbers
-    # departement: every code named by a condition, plus one that none names
-    named = {v for leaf in leaves for v in leaf.values}
-    return [*sorted(named), "__autre__"]
+    return question.representatives(leaves, with_unknown or any(UNKNOWN in leaf.values for leaf in leaves))
 
 
 def _all_leaves(key: Key) -> list[AnswerCondition]:

@@ -10,6 +10,7 @@ properties, review dates) lives in :mod:`orient.checks`.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 from abc import abstractmethod
@@ -851,6 +852,14 @@ class Question(Frozen):
         the results of the key's tests on an answer): index, option, what it counts as."""
         return iter(())
 
+    # -- the explorer (engine.explore) --
+
+    def representatives(self, leaves: Sequence[AnswerCondition], unknown: bool) -> list[Value]:
+        """One answer per distinct behaviour of the tests ``leaves`` make on this question,
+        with the unknown answers when ``unknown``: the answers the explorer tries. Here every
+        choice, the unknown last."""
+        return [c for c in sorted(self.choice_ids, key=lambda c: c == UNKNOWN) if c != UNKNOWN or unknown]
+
     # -- FHIR --
 
     def fhir_code_system(self, base: str, key_id: str) -> str:
@@ -1024,6 +1033,31 @@ class MultipleQuestion(_ChoiceQuestion):
     kind: Literal["multiple"]
     letter_none: Text | None = None
 
+    def representatives(self, leaves: Sequence[AnswerCondition], unknown: bool) -> list[Value]:
+        """A checklist test asks only whether a ticked box is among its options (and whether
+        "non recherché" is ticked), so boxes named by exactly the same tests behave alike: this
+        combines classes of boxes, one box per class (its first), not the boxes themselves
+        (2^classes instead of 2^boxes). The answers kept are those the plain enumeration by size
+        then order would keep: the smallest box of each class, first found first; known answers
+        first, "non recherché" variants after (the explorer stops once everything is reached,
+        which known answers mostly do)."""
+        tests = [leaf.test_value for leaf in leaves]
+        relevant = sorted({v for leaf in leaves for v in leaf.values} & set(self.choice_ids))
+        classes: dict[tuple[bool, ...], int] = {}
+        for position, option in enumerate(relevant):
+            classes.setdefault(tuple(option in leaf.values for leaf in leaves), position)
+        firsts = sorted(classes.values())
+        best: dict[tuple, tuple[tuple, frozenset]] = {}
+        for rank, ticked_unknown in enumerate(((), (UNKNOWN,)) if unknown else ((),)):
+            for size in range(len(firsts) + 1):
+                for combo in itertools.combinations(firsts, size):
+                    value = frozenset((*(relevant[i] for i in combo), *ticked_unknown))
+                    signature = tuple(test(value) for test in tests)
+                    order = (rank, size, combo)
+                    if signature not in best or order < best[signature][0]:
+                        best[signature] = (order, value)
+        return [value for _, value in sorted(best.values(), key=lambda kept: kept[0])]
+
     def normalise(self, raw: object, departements: Iterable[str] | None = None) -> Value:
         if raw == UNKNOWN:
             return frozenset((UNKNOWN,))
@@ -1144,6 +1178,19 @@ class NumberQuestion(_NoOptions, Question):
             raise PydanticCustomError("bornes_ordre", "min doit être inférieur à max")
         return self
 
+    def representatives(self, leaves: Sequence[AnswerCondition], unknown: bool) -> list[Value]:
+        """Each bound a test names, a step either side, and the question's own bounds."""
+        step = 1.0 if self.integer else 0.5
+        points = {self.min, self.max}
+        for leaf in leaves:
+            for bound in (leaf.lt, leaf.le, leaf.gt, leaf.ge):
+                if bound is not None:
+                    points |= {bound - step, bound, bound + step}
+        lo = self.min if self.min is not None else -math.inf
+        hi = self.max if self.max is not None else math.inf
+        numbers: list[Value] = [*(sorted(float(p) for p in points if p is not None and lo <= p <= hi) or [0.0])]
+        return numbers + [UNKNOWN] if unknown else numbers
+
     def normalise(self, raw: object, departements: Iterable[str] | None = None) -> Value:
         if raw == UNKNOWN:
             return UNKNOWN
@@ -1240,6 +1287,10 @@ class DepartementQuestion(_NotNumber, _NoOptions, Question):
     OPERATORS: ClassVar[tuple[str, ...]] = ("is", "in")
 
     kind: Literal["departement"]
+
+    def representatives(self, leaves: Sequence[AnswerCondition], unknown: bool) -> list[Value]:
+        """Every code a test names, plus one that none names."""
+        return [*sorted({v for leaf in leaves for v in leaf.values}), "__autre__"]
 
     def normalise(self, raw: object, departements: Iterable[str] | None = None) -> Value:
         if not isinstance(raw, str) or (departements is not None and raw not in set(departements)):
