@@ -415,6 +415,8 @@ class AnsweredQuestion(ApiModel):
 
 
 class NetworkRef(ApiModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     name: str
     acronym: str | None
@@ -422,6 +424,8 @@ class NetworkRef(ApiModel):
 
 
 class ContactRoute(ApiModel):
+    model_config = ConfigDict(from_attributes=True)
+
     label: str
     whose: Literal["site", "network", "filiere"]
     phone: str | None
@@ -454,18 +458,17 @@ class Centre(ApiModel):
 
     @classmethod
     def of(cls, s: Suggestion) -> Centre:
+        # One validation from a mapping; the network and the contact routes are read by attribute.
         centre, network = s.centre, s.network
-        return cls(
-            id=centre.id, name=network.label if network else centre.network,
-            network=None if network is None else NetworkRef(id=network.id, name=network.name,
-                                                            acronym=network.acronym, scope=network.scope),
-            hospital=centre.hospital, service=centre.service, city=centre.city, departement=centre.departement,
-            filiere=centre.filiere, type=centre.site_type, type_label=SITE_TYPE_LABELS[centre.site_type],
-            population=cast(Population, s.population), population_label=POPULATION_LABELS[s.population],
-            phone=centre.phone, web=centre.web,
-            contact=[ContactRoute(label=r.label, whose=r.whose, phone=r.phone, url=r.url) for r in s.routes],
-            to_confirm=s.to_confirm, fits=s.fits, source=centre.source, seen_year=centre.seen_year,
-            distance_km=None if s.distance_km is None else round(s.distance_km, 1), distance_label=s.distance_label)
+        return cls.model_validate({
+            "id": centre.id, "name": network.label if network else centre.network, "network": network,
+            "hospital": centre.hospital, "service": centre.service, "city": centre.city,
+            "departement": centre.departement, "filiere": centre.filiere, "type": centre.site_type,
+            "type_label": SITE_TYPE_LABELS[centre.site_type], "population": s.population,
+            "population_label": POPULATION_LABELS[s.population], "phone": centre.phone, "web": centre.web,
+            "contact": s.routes, "to_confirm": s.to_confirm, "fits": s.fits, "source": centre.source,
+            "seen_year": centre.seen_year, "distance_km": None if s.distance_km is None else round(s.distance_km, 1),
+            "distance_label": s.distance_label})
 
 
 class Network(ApiModel):
