@@ -804,6 +804,12 @@ class Question(Frozen):
         """(value, label) of each answer a form offers, in order (choice kinds)."""
         return tuple((o.id, o.label) for o in self.options)
 
+    def offered_answers(self, departements: Sequence[tuple[str, str]]) -> tuple[tuple[str, str, str | None], ...]:
+        """(id, label, hint) of each answer a client of the API is offered, in order: the
+        declared options (none for a number); ``departements``, (code, label) in order, serve
+        the département question."""
+        return tuple((o.id, o.label, o.hint) for o in self.options)
+
     @property
     @abstractmethod
     def answers_summary(self) -> str:
@@ -942,6 +948,9 @@ class YesNoQuestion(_NotNumber, _NoOptions, Question):
     @property
     def form_choices(self) -> tuple[tuple[str, str], ...]:
         return tuple((c, self.describe(c)) for c in self.choice_ids)
+
+    def offered_answers(self, departements: Sequence[tuple[str, str]]) -> tuple[tuple[str, str, str | None], ...]:
+        return tuple((code, label, None) for code, label in YES_NO.items())
 
 
     @property
@@ -1287,6 +1296,9 @@ class DepartementQuestion(_NotNumber, _NoOptions, Question):
     OPERATORS: ClassVar[tuple[str, ...]] = ("is", "in")
 
     kind: Literal["departement"]
+
+    def offered_answers(self, departements: Sequence[tuple[str, str]]) -> tuple[tuple[str, str, str | None], ...]:
+        return tuple((code, label, None) for code, label in departements)
 
     def representatives(self, leaves: Sequence[AnswerCondition], unknown: bool) -> list[Value]:
         """Every code a test names, plus one that none names."""

@@ -52,7 +52,6 @@ from ...model import (
     SITE_TYPE_LABELS,
     SYSTEM_LABELS,
     URGENCY_LABELS,
-    YES_NO,
     Action,
     AgeBand,
     Population,
@@ -177,13 +176,9 @@ class Option(ApiModel):
 
 
 def question_options(question: rules.Question, ruleset: RuleSet) -> list[Option]:
-    """The choices a question offers, by kind. Kept in this one function: the per-kind behaviour is
-    moving onto the Question classes (#15 item 2), which will answer this themselves."""
-    if question.kind == "yes_no":
-        return [Option(id=code, label=label, hint=None) for code, label in YES_NO.items()]
-    if question.kind == "departement":
-        return [Option(id=d.code, label=d.label, hint=None) for d in ruleset.departements_in_order]
-    return [Option(id=o.id, label=o.label, hint=o.hint) for o in question.options]
+    """The answers a question offers, as each question kind lists them."""
+    departements = [(d.code, d.label) for d in ruleset.departements_in_order]
+    return [Option(id=code, label=label, hint=hint) for code, label, hint in question.offered_answers(departements)]
 
 
 class Question(ApiModel):
