@@ -20,9 +20,9 @@ from types import MappingProxyType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orient.directory import Directory
-from orient.model import AGE_BANDS
-from orient.ruleset import load_or_raise
+from orient.core.model import AGE_BANDS
+from orient.core.ruleset import load_or_raise
+from orient.services.directory import Directory
 
 TARGET = 3000
 BUDGET_MS = 2.0

@@ -29,9 +29,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from orient import engine  # noqa: E402
-from orient.ruleset import load  # noqa: E402
-from orient.scenarios import typed_answers  # noqa: E402
+from orient.core import engine  # noqa: E402
+from orient.core.ruleset import load  # noqa: E402
+from orient.services.scenarios import typed_answers  # noqa: E402
 
 LOAD_BUDGET_MS = 300.0
 NEXT_BUDGET_US = 200.0
@@ -40,7 +40,7 @@ GROWTH_TOLERANCE = 1.25
 _CHILD = """
 import json, sys, time
 t0 = time.perf_counter()
-from orient.ruleset import load
+from orient.core.ruleset import load
 t1 = time.perf_counter()
 c1 = time.process_time()
 ruleset, diags = load(sys.argv[1])

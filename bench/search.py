@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from orient import search as search_module  # noqa: E402
-from orient.ruleset import load_or_raise  # noqa: E402
-from orient.search import DiseaseIndex, Entry, _names_from_ruleset, search  # noqa: E402
+from orient.core.ruleset import load_or_raise  # noqa: E402
+from orient.services import search as search_module  # noqa: E402
+from orient.services.search import DiseaseIndex, Entry, _names_from_ruleset, search  # noqa: E402
 
 BUILD_BUDGET_MS = 500.0
 ORPHANET_BUILD_BUDGET_MS = 1000.0
@@ -118,8 +118,8 @@ def rss_mb() -> float:
 def orphanet_bench(folder: Path, count: int, rng: random.Random) -> int:
     import gc
 
-    from orient import nomenclature as nomenclature_module
-    from orient.orphanet import catalogue_for, mapping_report
+    from orient.core.orphanet import catalogue_for, mapping_report
+    from orient.services import nomenclature as nomenclature_module
 
     ruleset = load_or_raise(ROOT / "rules")
     gc.collect()

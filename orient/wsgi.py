@@ -71,7 +71,7 @@ def freeze_heap() -> None:
 def application(config: dict[str, Any] | None = None) -> Flask:
     """The app as a production server runs it; raises (refusing to start) on invalid rules
     or a missing ORIENT_SECRET_KEY."""
-    from .web import create_app
+    from orient.web import create_app
 
     configure_logging()
     app = create_app(config)
@@ -96,6 +96,6 @@ def gunicorn_on_reload(server: Any) -> None:
             "rechargement : preload_app est requis (deploy/gunicorn.conf.py) ; sans lui, chaque worker "
             "relit les règles et un jeu invalide empêcherait les workers de démarrer")
         return
-    from .web.operations import reload_rules
+    from orient.web.operations import reload_rules
 
     reload_rules(app)

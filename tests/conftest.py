@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from orient import ruleset as ruleset_module
+from orient.core import ruleset as ruleset_module
 from orient.web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ def orphanet_reference() -> Path:
 @pytest.fixture(scope="session")
 def french_nomenclature(orphanet_reference):
     """The French nomenclature of June 2023, read once for the whole run."""
-    from orient import nomenclature
+    from orient.services import nomenclature
 
     return nomenclature.load_or_raise(orphanet_reference / "fr-2023-06-22")
 

@@ -102,7 +102,7 @@ def gunicorn(port: int, rules: Path, log: Path, workers: int = 2, **env: str) ->
 
 
 def orient_serve(port: int, rules: Path, log: Path, *options: str, **env: str) -> Process:
-    return Process([sys.executable, "-m", "orient.cli", "serve", "--host", HOST, "--port", str(port),
+    return Process([sys.executable, "-m", "orient.authoring.cli", "serve", "--host", HOST, "--port", str(port),
                     "--rules", str(rules), *options], log, env=env)
 
 

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from orient import engine
-from orient.directory import directory_for
-from orient.orientation import compose
+from orient.core import engine
+from orient.services.directory import directory_for
+from orient.services.orientation import compose
 from orient.web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent

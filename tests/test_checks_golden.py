@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from orient import ruleset as ruleset_module
-from orient.cli import main
-from orient.diagnostics import sorted_diagnostics
+from orient.authoring.cli import main
+from orient.core import ruleset as ruleset_module
+from orient.core.diagnostics import sorted_diagnostics
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 INVALID = FIXTURES / "invalid"
@@ -110,7 +110,7 @@ def test_yaml_messages_are_in_french(make_rules):
 
 @pytest.mark.parametrize("text", ["id: x\nquestions:\n\t- id: a\n", "id: x\ntitle:\tTitre\n\tsystem: general\n"])
 def test_tab_always_named(tmp_path, text):
-    from orient.loader import read_document
+    from orient.core.loader import read_document
 
     path = tmp_path / "x.yaml"
     path.write_text(text, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The consultation flow (orient/consultation.py): one pure object knows the steps, their
+"""The consultation flow (orient/core/consultation.py): one pure object knows the steps, their
 order, where the consultation stands, what may be visited and what was dropped. Built on the
 small fixture key ``mini`` (tests/fixtures/base): alerte (yes/no) -> signes (checklist) ->
 dep (the key's own département question, asked when signe B is ticked)."""
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from orient.consultation import CHECK, DEPARTEMENT, INTRO, RESULT, Consultation, Step
-from orient.model import AGE_QUESTION_ID
+from orient.core.consultation import CHECK, DEPARTEMENT, INTRO, RESULT, Consultation, Step
+from orient.core.model import AGE_QUESTION_ID
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_the_check_page_reads_back_the_age_band_first_then_the_path():
     for qid, data in (("age_group", {"answer": "adulte"}), ("alerte", {"answer": "non"}),
                       ("signes", {"answer": "aucun"})):
         assert client.post(f"/cle/mini/q/{qid}", data=data).status_code == 303
-    # Pages carry French no-break spaces (orient/typography.py): compare as a reader reads.
+    # Pages carry French no-break spaces (orient/services/typography.py): compare as a reader reads.
     page = " ".join(client.get("/cle/mini/verifier").get_data(as_text=True).split())
     assert "Quel âge a le patient ?" in page and "Adulte" in page
     assert page.index("Quel âge a le patient ?") < page.index("Y a-t-il un signe d")

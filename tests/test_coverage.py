@@ -1,4 +1,4 @@
-"""orient/coverage.py on the tiny base rule set, and ``orient coverage``."""
+"""orient/authoring/coverage.py on the tiny base rule set, and ``orient coverage``."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from orient import checks, coverage
-from orient import ruleset as ruleset_module
-from orient.cli import main
-from orient.ruleset import load_or_raise
+from orient.authoring import coverage
+from orient.authoring.cli import main
+from orient.core import checks
+from orient.core import ruleset as ruleset_module
+from orient.core.ruleset import load_or_raise
 
 TODAY = dt.date(2026, 11, 22)
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

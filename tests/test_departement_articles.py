@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from orient.model import DE_FORMS, Departement
-from orient.orientation import centres_scope
+from orient.core.model import DE_FORMS, Departement
+from orient.services.orientation import centres_scope
 
 # Facts of French usage (INSEE's name types), one of each kind.
 EXPECTED = {

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from orient.cli import main
-from orient.directory import Directory, directory_for, distance_km
-from orient.importer import ImportReport, import_centres, parse_rows
-from orient.ruleset import load, load_or_raise
-from orient.territory import departement_from_postcode
+from orient.authoring.cli import main
+from orient.authoring.importer import ImportReport, import_centres, parse_rows
+from orient.core.ruleset import load, load_or_raise
+from orient.services.directory import Directory, directory_for, distance_km
+from orient.services.territory import departement_from_postcode
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -275,7 +275,7 @@ def test_shipped_platforms_page_lists_every_region(shipped_client, rules):
 
 
 def test_a_patient_in_normandy_is_pointed_to_the_normandy_platform(rules):
-    from orient.orientation import regional_resources
+    from orient.services.orientation import regional_resources
 
     for dep in ("14", "76"):  # Calvados (Caen), Seine-Maritime (Rouen)
         assert [r.id for r in regional_resources(rules, dep)] == ["pemr-normandie"]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from orient import engine
-from orient.engine import InvalidAnswer, describe, evaluate, explain, explore, normalise, walk
-from orient.model import AGE_QUESTION, Key, Question
+from orient.core import engine
+from orient.core.engine import InvalidAnswer, describe, evaluate, explain, explore, normalise, walk
+from orient.core.model import AGE_QUESTION, Key, Question
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -193,7 +193,7 @@ def test_leaf_operators():
 
 def _cond(data: dict):
     """A Condition object from its YAML-like form (via a throwaway outcome)."""
-    from orient.model import Outcome
+    from orient.core.model import Outcome
 
     return Outcome.model_validate({**outcome("tmp", data)}).when
 
@@ -454,17 +454,29 @@ def test_decide_without_default_returns_nothing():
 # --- the engine stays free of web frameworks ------------------------------------------------------
 
 
-def test_engine_imports_no_web_framework():
-    tree = ast.parse((ROOT / "orient" / "engine.py").read_text(encoding="utf-8"))
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            imported.add(node.module.split(".")[0])
-    assert not imported & {"flask", "wtforms", "flask_wtf", "jinja2", "werkzeug"}
-    code = ("import sys, orient.engine, orient.ruleset, orient.scenarios; "
-            "bad = [m for m in ('flask', 'wtforms', 'flask_wtf', 'werkzeug') if m in sys.modules]; "
+WEB = {"flask", "wtforms", "flask_wtf", "jinja2", "werkzeug"}
+PURE_PACKAGES = ("core", "services", "exports")
+
+
+def test_the_core_services_and_exports_import_no_web_framework():
+    """The layout shows the architecture (orient/core, services, exports, authoring, web): the
+    first three never import a web framework, read from their sources and seen at run time."""
+    for package in PURE_PACKAGES:
+        for path in sorted((ROOT / "orient" / package).glob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            imported = set()
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    imported |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    imported.add(node.module.split(".")[0])
+            assert not imported & WEB, f"{path.relative_to(ROOT)} importe {imported & WEB}"
+    code = ("import importlib, pkgutil, sys, orient\n"
+            f"for package in {PURE_PACKAGES!r}:\n"
+            "    module = importlib.import_module('orient.' + package)\n"
+            "    for info in pkgutil.iter_modules(module.__path__, module.__name__ + '.'):\n"
+            "        importlib.import_module(info.name)\n"
+            f"bad = sorted(m for m in {sorted(WEB)!r} if m in sys.modules)\n"
             "print(','.join(bad)); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, f"imports {result.stdout.strip()} {result.stderr}"
@@ -477,7 +489,7 @@ CONDITION_TYPES = ("AnswerCondition", "AllCondition", "AnyCondition", "NotCondit
 
 
 def test_no_module_dispatches_on_the_condition_types():
-    """Conditions evaluate, explain and export themselves (orient/model.py): a caller that tests
+    """Conditions evaluate, explain and export themselves (orient/core/model.py): a caller that tests
     a condition's type would be a second place to change when a condition type is added."""
     found = []
     for path in sorted((ROOT / "orient").rglob("*.py")):
@@ -496,7 +508,7 @@ def test_no_module_dispatches_on_the_condition_types():
 
 
 def test_every_condition_type_implements_every_behaviour():
-    import orient.model as model
+    import orient.core.model as model
 
     shared = model.ConditionBase
     for name in CONDITION_TYPES:

@@ -16,11 +16,12 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhirpathpy import evaluate as fhirpath_evaluate
 from fhirpathpy.models import models as fhirpath_models
 
-from orient import engine, fhir
-from orient.cli import main
-from orient.consultation import Consultation
-from orient.model import AGE_QUESTION_ID
-from orient.ruleset import load_or_raise
+from orient.authoring.cli import main
+from orient.core import engine
+from orient.core.consultation import Consultation
+from orient.core.model import AGE_QUESTION_ID
+from orient.core.ruleset import load_or_raise
+from orient.exports import fhir
 
 # Codes of the FHIR R4 required bindings, which fhir.resources does not check.
 ITEM_TYPES = {"group", "display", "boolean", "decimal", "integer", "date", "dateTime", "time", "string", "text",

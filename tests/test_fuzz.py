@@ -20,11 +20,12 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from orient.diagnostics import Diagnostic
-from orient.ruleset import RuleSet, load
+from orient.core.diagnostics import Diagnostic
+from orient.core.ruleset import RuleSet, load
 from orient.web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +101,14 @@ def mini_rules(tmp_path_factory) -> Path:
     for sub, name in (("keys", f"{KEY}.yaml"), ("centres", "fai2r.yaml"), ("scenarios", f"{KEY}.yaml")):
         (target / sub).mkdir()
         shutil.copy(RULES / sub / name, target / sub / name)
+    # With one key, most PNDS are cited by no outcome (PNDS_INACCESSIBLE): say so in the copy.
+    key = yaml.safe_load((RULES / "keys" / f"{KEY}.yaml").read_text(encoding="utf-8"))
+    cited = {pid for outcome in key["outcomes"] for pid in outcome.get("pnds", ())}
+    catalogue = yaml.safe_load((RULES / "pnds.yaml").read_text(encoding="utf-8"))
+    for entry in catalogue["pnds"]:
+        if entry["id"] not in cited:
+            entry["search_only"] = "copie réduite des règles pour les tests de robustesse"
+    (target / "pnds.yaml").write_text(yaml.safe_dump(catalogue, allow_unicode=True, sort_keys=False), encoding="utf-8")
     ruleset, diags = load(target)
     assert ruleset is not None, [d.format() for d in diags]
     return target

@@ -1,4 +1,4 @@
-"""The decision map (orient.graph): well-formed, accessible SVG naming every question and outcome
+"""The decision map (orient.exports.graph): well-formed, accessible SVG naming every question and outcome
 of every shipped key, conditions in readable French, escaping of YAML labels, and the CLI."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from orient import graph
-from orient.cli import main
-from orient.model import AGE_QUESTION, URGENCY_LABELS
-from orient.ruleset import load_or_raise
+from orient.authoring.cli import main
+from orient.core.model import AGE_QUESTION, URGENCY_LABELS
+from orient.core.ruleset import load_or_raise
+from orient.exports import graph
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = load_or_raise(ROOT / "rules")
@@ -95,11 +95,11 @@ def test_conditions_read_as_french():
 
 
 def test_every_condition_type_has_its_french_wording():
-    """Each condition type words itself (orient/model.py); nested all/any are bracketed on one
+    """Each condition type words itself (orient/core/model.py); nested all/any are bracketed on one
     line unless they hold a single test, and what ``NON`` covers always is."""
     from pydantic import TypeAdapter
 
-    from orient.model import Condition
+    from orient.core.model import Condition
 
     key = SHIPPED.keys["raynaud"]
     cond = TypeAdapter(Condition).validate_python({"all": [

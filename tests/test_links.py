@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from orient import checks, links
-from orient import ruleset as ruleset_module
-from orient.cli import main
-from orient.model import MIRROR_HOSTS, mirror_host
+from orient.authoring.cli import main
+from orient.core import checks, links
+from orient.core import ruleset as ruleset_module
+from orient.core.model import MIRROR_HOSTS, mirror_host
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 INVALID = FIXTURES / "invalid"

@@ -1,4 +1,4 @@
-"""The Orphanet nomenclature reader (orient/nomenclature.py): both layouts, validation in French.
+"""The Orphanet nomenclature reader (orient/services/nomenclature.py): both layouts, validation in French.
 
 Fixtures: tests/fixtures/orphanet/ (invented data, same content in the CSV layout and the
 official XML pack layout). Integration: the French CSV data and the official English pack of
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from orient import nomenclature as nm
-from orient.diagnostics import RuleSetError
+from orient.core.diagnostics import RuleSetError
+from orient.services import nomenclature as nm
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "orphanet"

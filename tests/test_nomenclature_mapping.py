@@ -1,4 +1,4 @@
-"""orient's own Orphanet -> filière mapping (rules/orphanet-filieres.yaml, orient/orphanet.py):
+"""orient's own Orphanet -> filière mapping (rules/orphanet-filieres.yaml, orient/core/orphanet.py):
 its checks, the precedence PNDS > disease > group > head, `orient check` and `orient coverage`.
 
 Fixture rules: tests/fixtures/base/ with tests/fixtures/orphanet/rules/orphanet-filieres.yaml;
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from orient import nomenclature as nm
-from orient import orphanet
-from orient import ruleset as ruleset_module
-from orient.cli import main
+from orient.authoring.cli import main
+from orient.core import orphanet
+from orient.core import ruleset as ruleset_module
+from orient.services import nomenclature as nm
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "orphanet"
 CSV_DIR = FIXTURES / "csv" / "fr-2024-01-15"

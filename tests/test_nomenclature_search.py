@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from orient import nomenclature as nm
-from orient import ruleset as ruleset_module
-from orient.search import build_index, check_query, search
+from orient.core import ruleset as ruleset_module
+from orient.services import nomenclature as nm
+from orient.services.search import build_index, check_query, search
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "orphanet"
 CSV_DIR = FIXTURES / "csv" / "fr-2024-01-15"
@@ -189,7 +189,7 @@ def test_without_nomenclature_the_app_starts_and_says_so(bare_client, text):
 
 
 def test_a_broken_nomenclature_refuses_to_start(make_app, mapped_rules, tmp_path):
-    from orient.diagnostics import RuleSetError
+    from orient.core.diagnostics import RuleSetError
 
     with pytest.raises(RuleSetError) as raised:
         make_app(mapped_rules, ORPHANET_DIR=str(tmp_path / "absent"))
@@ -197,7 +197,7 @@ def test_a_broken_nomenclature_refuses_to_start(make_app, mapped_rules, tmp_path
 
 
 def test_serve_refuses_a_broken_nomenclature_in_french(runner, mapped_rules, tmp_path):
-    from orient.cli import main
+    from orient.authoring.cli import main
 
     result = runner.invoke(main, ["serve", "--rules", str(mapped_rules), "--orphanet", str(tmp_path / "absent")])
     assert result.exit_code == 1

@@ -77,7 +77,7 @@ def test_rule_text_is_escaped_not_rendered_as_html(tmp_path, web_rules_dir, make
 
 
 def test_yaml_loading_is_safe(tmp_path, web_rules_dir):
-    from orient.ruleset import load
+    from orient.core.ruleset import load
 
     rules_dir = tmp_path / "rules"
     shutil.copytree(web_rules_dir, rules_dir)

@@ -116,7 +116,7 @@ def test_wheel_holds_the_package_templates_static_files_schemas_and_rules(wheel)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     # Nothing beside the package (a top-level templates/ would land in site-packages/templates).
     assert {n.split("/")[0] for n in names} == {"orient", path.name.split("-py3")[0] + ".dist-info"}
-    assert "orient = orient.cli:main" in entry_points
+    assert "orient = orient.authoring.cli:main" in entry_points
     requires = {_normalise(re.split(r"[=<>!~\[; ]", line.split(":", 1)[1].strip(), maxsplit=1)[0])
                 for line in metadata.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line}
     assert requires == set(_declared())

@@ -12,7 +12,7 @@ import pytest
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from orient.ruleset import load
+from orient.core.ruleset import load
 from orient.web import forms
 from orient.web import wizard as wizard_module
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from orient import engine
-from orient.directory import FAR_KM, Directory, contact_routes
-from orient.orientation import compose
-from orient.ruleset import load_or_raise
+from orient.core import engine
+from orient.core.ruleset import load_or_raise
+from orient.services.directory import FAR_KM, Directory, contact_routes
+from orient.services.orientation import compose
 
 TERRITORIES = """\
 sources: [https://www.insee.fr/fr/information/7766585]
@@ -263,7 +263,7 @@ def test_every_network_named_by_an_outcome_has_its_coordinating_site(shipped):
 
 
 def test_no_site_or_network_is_sourced_from_a_document_mirror(shipped):
-    from orient.model import mirror_host
+    from orient.core.model import mirror_host
 
     links = [(c.id, u) for c in shipped.centres.values() for u in (c.source, c.web, c.contact_url) if u]
     links += [(n.id, u) for n in shipped.networks.values() for u in (n.source, n.web, n.contact_url) if u]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from orient import coverage
-from orient.ruleset import load
+from orient.authoring import coverage
+from orient.core.ruleset import load
 
 MIN_KEYS = 30
 FILIERES = 23

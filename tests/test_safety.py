@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from orient import engine
-from orient.model import AGE_QUESTION_ID, UNKNOWN
-from orient.orientation import compose
+from orient.core import engine
+from orient.core.model import AGE_QUESTION_ID, UNKNOWN
+from orient.services.orientation import compose
 
 LAYER = """\
 authored_by: Équipe de test
@@ -137,7 +137,7 @@ def test_age_band_red_flags_come_first_for_the_bands_they_are_written_for(rulese
 
 
 def test_shared_red_flag_scenarios_run_on_every_key_of_their_band(ruleset):
-    from orient.scenarios import run_all
+    from orient.services.scenarios import run_all
 
     shared = [r for r in run_all(ruleset) if "--" in r.scenario.id]
     newborn_keys = [k for k in ruleset.keys.values() if "nouveau-ne" in k.ages]

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from orient.cli import main
-from orient.ruleset import load
-from orient.scenarios import run_all, run_scenario
+from orient.authoring.cli import main
+from orient.core.ruleset import load
+from orient.services.scenarios import run_all, run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

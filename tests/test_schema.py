@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from orient.cli import main
-from orient.schema import generate, schema_dir
+from orient.authoring.cli import main
+from orient.exports.schema import generate, schema_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 

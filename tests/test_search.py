@@ -7,7 +7,7 @@ import html
 
 import pytest
 
-from orient.search import (
+from orient.services.search import (
     MAX_QUERY_LENGTH,
     build_index,
     check_query,
@@ -17,7 +17,7 @@ from orient.search import (
     phonetic,
     search,
 )
-from orient.typography import french
+from orient.services.typography import french
 
 # What a GP may type -> the filière expected among the first three hits. Built from the
 # shipped rules/pnds.yaml (titles, synonyms) and the eponyms the keys cite.
@@ -310,7 +310,7 @@ def test_detail_page_with_departement_and_age(client, ruleset, text):
 
 
 def test_detail_page_ranks_centres_nearest_first(client, ruleset, text):
-    from orient.directory import directory_for
+    from orient.services.directory import directory_for
 
     response = client.get("/maladies/drepanocytose?dep=13&age=adulte")
     assert response.status_code == 200

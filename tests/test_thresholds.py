@@ -1,4 +1,4 @@
-"""Reference values as data (#18): the model, the words (orient.thresholds), the question page and
+"""Reference values as data (#18): the model, the words (orient.core.thresholds), the question page and
 the printed answers. The checks' diagnostics are golden fixtures (seuil-*.yaml); the shipped
 rules' figures are tested here too (every threshold renders, for every band it is written for)."""
 
@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from orient import thresholds
-from orient.consultation import describe_answers
-from orient.model import AGE_QUESTION_ID, Key, Question, Threshold
-from orient.thresholds import NBSP, NNBSP
+from orient.core import thresholds
+from orient.core.consultation import describe_answers
+from orient.core.model import AGE_QUESTION_ID, Key, Question, Threshold
+from orient.core.thresholds import NBSP, NNBSP
 
 SOURCE = "https://example.org/source"
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orient.model import AGE_QUESTION, URGENCY_LABELS
+from orient.core.model import AGE_QUESTION, URGENCY_LABELS
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 
-from orient.typography import NBSP, NNBSP, french
+from orient.services.typography import NBSP, NNBSP, french
 
 MAX_PAGES = 250  # the crawl covers every page type well before that
 PLAIN_SPACE = re.compile(r" [:;?!»]|« ")

@@ -11,10 +11,10 @@ import shutil
 
 import pytest
 
-from orient import engine
-from orient.diagnostics import RuleSetError
-from orient.ruleset import load_or_raise
-from orient.typography import french
+from orient.core import engine
+from orient.core.diagnostics import RuleSetError
+from orient.core.ruleset import load_or_raise
+from orient.services.typography import french
 from orient.web import MissingSecretKey, create_app
 
 # --- pages -------------------------------------------------------------------------------------

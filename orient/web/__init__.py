@@ -15,8 +15,8 @@ from typing import Any
 
 from flask import Flask
 
-from ..resources import resource_dir
-from . import (
+from orient.resources import resource_dir
+from orient.web import (
     api,
     directory_views,
     diseases,
@@ -32,7 +32,7 @@ from . import (
     training,
     wizard,
 )
-from .security import MissingSecretKey, csrf
+from orient.web.security import MissingSecretKey, csrf
 
 __all__ = ["MissingSecretKey", "create_app", "csrf"]
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from markupsafe import Markup
 
-from .. import francemap, orientation
-from ..directory import directory_for
-from ..model import AGE_BANDS, SITE_TYPE_LABELS
-from ..orientation import national_resources, regional_resources
+from orient.core.model import AGE_BANDS, SITE_TYPE_LABELS
+from orient.services import orientation
+from orient.services.directory import directory_for
+from orient.services.orientation import national_resources, regional_resources
+from orient.web import francemap
 
 bp = Blueprint("directory", __name__, url_prefix="/annuaire")
 

@@ -8,7 +8,7 @@ age group) -> the page with a French message and status 400, never a 500.
 Two kinds of disease page: ``/maladies/<pnds>`` for a disease with a PNDS, and, when the
 operator configured an Orphanet nomenclature, ``/maladies/orpha/<code>`` for any active
 Orphanet entity (an obsolete code redirects to its replacement), with the filière suggested
-by orient's mapping (orient/orphanet.py). Without a nomenclature the pages say that the
+by orient's mapping (orient/core/orphanet.py). Without a nomenclature the pages say that the
 search covers the PNDS diseases only.
 """
 
@@ -18,13 +18,13 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 
-from ..directory import ANY, directory_for
-from ..model import AGE_BANDS
-from ..orientation import NO_DEPARTEMENT, centres_scope, national_resources, regional_resources
-from ..orphanet import catalogue_for
-from ..search import Hit, check_query, index_for
-from ..search import search as run_search
-from .forms import choice_pair, departement_choices
+from orient.core.model import AGE_BANDS
+from orient.core.orphanet import catalogue_for
+from orient.services.directory import ANY, directory_for
+from orient.services.orientation import NO_DEPARTEMENT, centres_scope, national_resources, regional_resources
+from orient.services.search import Hit, check_query, index_for
+from orient.services.search import search as run_search
+from orient.web.forms import choice_pair, departement_choices
 
 bp = Blueprint("diseases", __name__, url_prefix="/maladies")
 

@@ -12,8 +12,8 @@ from wtforms import BooleanField, Field, Form, RadioField, SelectField, SelectMu
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
-from .. import engine
-from ..model import (
+from orient.core import engine
+from orient.core.model import (
     NONE_OF_THESE,
     UNKNOWN,
     UNKNOWN_LABELS,
@@ -24,8 +24,8 @@ from ..model import (
     SingleQuestion,
     YesNoQuestion,
 )
-from ..orientation import NO_DEPARTEMENT
-from ..ruleset import RuleSet
+from orient.core.ruleset import RuleSet
+from orient.services.orientation import NO_DEPARTEMENT
 
 
 class _EngineCheck:

@@ -15,11 +15,11 @@ from flask import session
 from flask.sessions import SessionMixin
 from werkzeug.local import LocalProxy
 
-from .. import engine
-from ..consultation import Consultation
-from ..model import AGE_BANDS, AGE_QUESTION_ID, Key
-from ..orientation import NO_DEPARTEMENT
-from ..ruleset import RuleSet
+from orient.core import engine
+from orient.core.consultation import Consultation
+from orient.core.model import AGE_BANDS, AGE_QUESTION_ID, Key
+from orient.core.ruleset import RuleSet
+from orient.services.orientation import NO_DEPARTEMENT
 
 
 def _session() -> SessionMixin:

@@ -13,7 +13,7 @@ import time
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 
-from .rules import reload_rules  # noqa: F401  (orient serve and gunicorn's reload hook import it from here)
+from orient.web.rules import reload_rules  # noqa: F401  (orient serve and gunicorn's reload hook import it from here)
 
 bp = Blueprint("operations", __name__)
 access_log = logging.getLogger("orient.access")

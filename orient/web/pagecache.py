@@ -28,7 +28,7 @@ from flask import Flask, current_app, g, render_template, request, session
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import URLSafeTimedSerializer
 
-from ..ruleset import RuleSet
+from orient.core.ruleset import RuleSet
 
 DEFAULT_MAX_ENTRIES = 512  # ~22 KB for the largest page (a result with its map): ~11 MB per worker at most
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from ..model import SYSTEM_LABELS
-from ..orientation import national_resources, platforms
-from ..search import normalise_text
+from orient.core.model import SYSTEM_LABELS
+from orient.services.orientation import national_resources, platforms
+from orient.services.search import normalise_text
 
 bp = Blueprint("pages", __name__)
 

@@ -11,10 +11,10 @@ import logging
 
 from flask import Flask
 
-from ..diagnostics import Diagnostic
-from ..nomenclature import load_or_raise as load_nomenclature
-from ..ruleset import load, load_or_raise
-from ..search import index_for
+from orient.core.diagnostics import Diagnostic
+from orient.core.ruleset import load, load_or_raise
+from orient.services.nomenclature import load_or_raise as load_nomenclature
+from orient.services.search import index_for
 
 log = logging.getLogger("orient")
 

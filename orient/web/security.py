@@ -15,7 +15,7 @@ from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .cookie import EncryptedSessionInterface
+from orient.web.cookie import EncryptedSessionInterface
 
 csrf = CSRFProtect()
 

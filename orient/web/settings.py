@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..ruleset import default_rules_dir
-from .cookie import DEFAULT_IDLE_TIMEOUT
+from orient.core.ruleset import default_rules_dir
+from orient.web.cookie import DEFAULT_IDLE_TIMEOUT
 
 
 def from_environment() -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Orientation links (/o/<key>?r=...): share an orientation, come back to it, scan it from a letter.
 
-The link is the consultation written as ids (orient/replay.py): nothing is stored on the
+The link is the consultation written as ids (orient/services/replay.py): nothing is stored on the
 server, any worker can serve it, and it holds nothing a patient could be recognised by. Opening
 it shows the orientation read-only (recomputed with the rules in force); "Reprendre dans
 l'assistant" loads it into the session (a POST: a link opened by a colleague never overwrites a
@@ -14,12 +14,12 @@ from urllib.parse import quote
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from ..consultation import RESULT, Consultation
-from ..model import Key
-from ..orientation import compose
-from ..replay import ReplayError, decode_replay, encode_consultation, split_departement
-from ..ruleset import RuleSet
-from . import journey as journeys
+from orient.core.consultation import RESULT, Consultation
+from orient.core.model import Key
+from orient.core.ruleset import RuleSet
+from orient.services.orientation import compose
+from orient.services.replay import ReplayError, decode_replay, encode_consultation, split_departement
+from orient.web import journey as journeys
 
 bp = Blueprint("share", __name__)
 

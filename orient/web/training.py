@@ -18,14 +18,15 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from markupsafe import Markup
 
-from .. import engine, graph
-from ..age_alerts import shared_case
-from ..consultation import AnsweredQuestion, Consultation, describe_answers
-from ..model import URGENCY_LABELS, Key, Outcome, Scenario
-from ..orientation import NO_DEPARTEMENT, compose
-from ..replay import ReplayError, decode_replay, encode_replay
-from ..ruleset import RuleSet
-from ..scenarios import typed_answers
+from orient.core import engine
+from orient.core.age_alerts import shared_case
+from orient.core.consultation import AnsweredQuestion, Consultation, describe_answers
+from orient.core.model import URGENCY_LABELS, Key, Outcome, Scenario
+from orient.core.ruleset import RuleSet
+from orient.exports import graph
+from orient.services.orientation import NO_DEPARTEMENT, compose
+from orient.services.replay import ReplayError, decode_replay, encode_replay
+from orient.services.scenarios import typed_answers
 
 bp = Blueprint("training", __name__, url_prefix="/formation")
 

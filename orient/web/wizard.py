@@ -11,15 +11,15 @@ import datetime as dt
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
-from .. import engine, francemap, thresholds
-from ..consultation import CHECK, DEPARTEMENT, RESULT, Consultation, Step
-from ..letter import PATIENT_PHRASES, letter_content
-from ..model import AGE_QUESTION_ID, DEPARTEMENT_QUESTION, Key, Question
-from ..orientation import NO_DEPARTEMENT, compose
-from . import journey as journeys
-from . import share
-from .forms import build_form, departement_choices
-from .pagecache import render_page
+from orient.core import engine, thresholds
+from orient.core.consultation import CHECK, DEPARTEMENT, RESULT, Consultation, Step
+from orient.core.letter import PATIENT_PHRASES, letter_content
+from orient.core.model import AGE_QUESTION_ID, DEPARTEMENT_QUESTION, Key, Question
+from orient.services.orientation import NO_DEPARTEMENT, compose
+from orient.web import francemap, share
+from orient.web import journey as journeys
+from orient.web.forms import build_form, departement_choices
+from orient.web.pagecache import render_page
 
 bp = Blueprint("wizard", __name__)
 
@@ -108,7 +108,7 @@ def question(key_id: str, question_id: str):
     stored = _stored_value(c, question)
     retour = request.args.get("retour") == "verifier"
     # Everything the page shows: the question, where it sits on the path, the answer given.
-    # The age band picks the reference values shown (orient.thresholds).
+    # The age band picks the reference values shown (orient.core.thresholds).
     page_key = ("question", key.id, question.id, c.path, _hashable(stored), retour, c.age_group)
     return render_page(page_key, "question.html", lambda: _question_context(
         c, step, build_form(question, ruleset, data={"answer": stored} if stored is not None else None), retour))

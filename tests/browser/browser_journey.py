@@ -11,7 +11,7 @@ import axe_playwright_python
 import pytest
 from playwright.sync_api import Page, expect
 
-from orient.ruleset import RuleSet, load_or_raise
+from orient.core.ruleset import RuleSet, load_or_raise
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES: RuleSet = load_or_raise(ROOT / "rules")

@@ -9,8 +9,8 @@ import pytest
 from browser_journey import KINDS, RULES, one_journey_per_key, outcome_for, scenario_answers, walk_to_result
 from playwright.sync_api import expect
 
-from orient import engine
-from orient.scenarios import typed_answers
+from orient.core import engine
+from orient.services.scenarios import typed_answers
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ and search as the web pages, so the API and the wizard always give the same orie
 - ``openapi.py``: the OpenAPI 3.1 document (paths by hand, schemas from the models).
 """
 
-from .errors import PREFIX, ApiError
-from .views import bp
+from orient.web.api.errors import PREFIX, ApiError
+from orient.web.api.views import bp
 
 __all__ = ["PREFIX", "ApiError", "bp"]

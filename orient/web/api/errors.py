@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from .models import Error
+from orient.web.api.models import Error
 
 PREFIX = "/api/v1"
 

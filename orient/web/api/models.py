@@ -38,13 +38,12 @@ from pydantic.json_schema import GetJsonSchemaHandler, JsonSchemaValue, SkipJson
 from pydantic_core import PydanticCustomError, core_schema
 from typing_extensions import TypeAliasType
 
-from ... import engine
-from ... import model as rules
-from ...consultation import AnsweredQuestion as Answered
-from ...consultation import Consultation
-from ...diagnostics import suggest
-from ...directory import Suggestion
-from ...model import (
+from orient.core import engine
+from orient.core import model as rules
+from orient.core.consultation import AnsweredQuestion as Answered
+from orient.core.consultation import Consultation
+from orient.core.diagnostics import suggest
+from orient.core.model import (
     ACTION_LABELS,
     AGE_BANDS,
     AGE_QUESTION_ID,
@@ -61,10 +60,11 @@ from ...model import (
     System,
     Urgency,
 )
-from ...orientation import NO_DEPARTEMENT
-from ...orientation import Orientation as Composed
-from ...ruleset import RuleSet
-from ...search import Hit
+from orient.core.ruleset import RuleSet
+from orient.services.directory import Suggestion
+from orient.services.orientation import NO_DEPARTEMENT
+from orient.services.orientation import Orientation as Composed
+from orient.services.search import Hit
 
 # --- building blocks -------------------------------------------------------------------------
 
@@ -722,7 +722,7 @@ class SearchResults(ApiModel):
 
 
 # --- documented only: FHIR resources and this document ---------------------------------------------
-# Built by orient.fhir and openapi.py as plain JSON; described here by the parts a client relies on.
+# Built by orient.exports.fhir and openapi.py as plain JSON; described here by the parts a client relies on.
 
 
 class FhirQuestionnaire(BaseModel):

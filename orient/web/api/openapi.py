@@ -18,10 +18,10 @@ from typing import Any
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 from pydantic_core import core_schema
 
-from ...model import AGE_BANDS, AGE_QUESTION_ID, SITE_TYPE_LABELS
-from ...orientation import NO_DEPARTEMENT
-from ...ruleset import RuleSet
-from .models import REQUESTS, RESPONSES, RulesEnum
+from orient.core.model import AGE_BANDS, AGE_QUESTION_ID, SITE_TYPE_LABELS
+from orient.core.ruleset import RuleSet
+from orient.services.orientation import NO_DEPARTEMENT
+from orient.web.api.models import REQUESTS, RESPONSES, RulesEnum
 
 REF = "#/components/schemas/{model}"
 
@@ -200,7 +200,7 @@ def build_document(ruleset: RuleSet) -> dict[str, Any]:
             "operationId": "maladies", "tags": ["maladies"],
             "summary": "Recherche d'une maladie par son nom (tolérante aux fautes).",
             "parameters": [
-                # No `pattern`: the rule (orient/search.py check_query) counts the letters and digits left
+                # No `pattern`: the rule (orient/services/search.py check_query) counts the letters and digits left
                 # after Unicode NFKD folding (« é » -> e, « æ » -> ae, « ½ » -> 1 2, « α » -> nothing) among
                 # the characters Python's \w allows; a regular expression saying exactly that needs about
                 # 900 Unicode ranges (~13 KB, tied to Python's Unicode tables, and ECMA-262's \w differs).

@@ -11,19 +11,19 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, url_for
 from pydantic import ValidationError
 
-from ... import fhir
-from ...consultation import Consultation
-from ...diagnostics import suggest
-from ...directory import directory_for
-from ...model import AGE_BANDS, AGE_QUESTION_ID, SITE_TYPE_LABELS
-from ...model import Key as RulesKey
-from ...orientation import compose
-from ...ruleset import RuleSet
-from ...search import check_query, index_for
-from ...search import search as run_search
-from . import errors
-from .errors import PREFIX, ApiError, json_response
-from .models import (
+from orient.core.consultation import Consultation
+from orient.core.diagnostics import suggest
+from orient.core.model import AGE_BANDS, AGE_QUESTION_ID, SITE_TYPE_LABELS
+from orient.core.model import Key as RulesKey
+from orient.core.ruleset import RuleSet
+from orient.exports import fhir
+from orient.services.directory import directory_for
+from orient.services.orientation import compose
+from orient.services.search import check_query, index_for
+from orient.services.search import search as run_search
+from orient.web.api import errors
+from orient.web.api.errors import PREFIX, ApiError, json_response
+from orient.web.api.models import (
     DIRECTORY_FILTERS,
     Centre,
     Directory,
@@ -115,7 +115,7 @@ def _query_params(allowed: Sequence[str]) -> dict[str, str]:
 
 @bp.get("/openapi.json")
 def openapi_document() -> Response:
-    from .openapi import build_document
+    from orient.web.api.openapi import build_document
 
     return json_response(build_document(_ruleset()))
 

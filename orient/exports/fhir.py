@@ -39,9 +39,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from . import engine
-from .consultation import Consultation
-from .model import (
+from orient.core import engine
+from orient.core.consultation import Consultation
+from orient.core.model import (
     AGE_QUESTION_ID,
     FHIR_NONE_CODE,
     FHIR_NONE_LABEL,
@@ -56,16 +56,16 @@ from .model import (
     Key,
     Question,
 )
-from .model import (
+from orient.core.model import (
     EXT_MAX_VALUE as EXT_MAX_VALUE,
 )
-from .model import (
+from orient.core.model import (
     EXT_MIN_VALUE as EXT_MIN_VALUE,
 )
-from .model import (
+from orient.core.model import (
     EXT_OPTION_EXCLUSIVE as EXT_OPTION_EXCLUSIVE,
 )
-from .model import (
+from orient.core.model import (
     EXT_UNIT as EXT_UNIT,
 )
 
@@ -82,7 +82,7 @@ ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
 
 DEPARTEMENT_ITEM = "departement_patient"
 # Each question kind writes its own answer format (``Question.fhir_item``, ``fhir_answer``...);
-# the constants it shares with this module live beside it in orient.model.
+# the constants it shares with this module live beside it in orient.core.model.
 NONE_CODE = FHIR_NONE_CODE
 NONE_LABEL = FHIR_NONE_LABEL
 

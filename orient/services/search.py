@@ -1,7 +1,7 @@
 """Entry by a disease name: normalised, typo-tolerant lookup over the names the rules carry.
 
 Pure (no Flask): ``index_for(ruleset)`` builds one :class:`DiseaseIndex` per RuleSet (cached
-like :func:`orient.directory.directory_for`), ``search(index, query)`` ranks it.
+like :func:`orient.services.directory.directory_for`), ``search(index, query)`` ranks it.
 
 Where the names come from, in order of authority:
 
@@ -15,7 +15,7 @@ Where the names come from, in order of authority:
    of the outcome that cites the name. A cited name that a PNDS already carries is dropped.
 3. **Key titles** (kind ``cle``): the entry signs themselves (« Phénomène de Raynaud »).
 4. **The Orphanet nomenclature** (kind ``orpha``), when the operator configured one
-   (:mod:`orient.nomenclature`): every active group, disorder and subtype, by its French name
+   (:mod:`orient.services.nomenclature`): every active group, disorder and subtype, by its French name
    and synonyms (never a "catégorie" heading). An entity that a PNDS carries is not listed
    twice: its names become more names of the PNDS entry. An ORPHAcode (« ORPHA:558 »,
    « 558 ») finds its entity first, an obsolete code its replacement.

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from . import engine
-from .directory import directory_for
-from .model import AGE_QUESTION_ID
-from .ruleset import RuleSet
+from orient.core import engine
+from orient.core.model import AGE_QUESTION_ID
+from orient.core.ruleset import RuleSet
+from orient.services.directory import directory_for
 
 REVIEW_WINDOW_DAYS = 60
 

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-from .model import (
+from orient.core.model import (
     ACTION_LABELS,
     AGE_QUESTION,
     URGENCY_LABELS,
@@ -32,7 +32,7 @@ from .model import (
     Outcome,
     Question,
 )
-from .typography import french
+from orient.services.typography import french
 
 # Urgency colours: the stylesheet's tiers. White text on each is AA (contrast 6.1 to 8.1).
 URGENCY_COLOURS: dict[str, str] = {

@@ -19,12 +19,12 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from .diagnostics import Diagnostic
-from .loader import SourceMap
-from .model import MIRROR_HOSTS, MirrorFile, Pnds, mirror_host
+from orient.core.diagnostics import Diagnostic
+from orient.core.loader import SourceMap
+from orient.core.model import MIRROR_HOSTS, MirrorFile, Pnds, mirror_host
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .checks import Parsed
+    from orient.core.checks import Parsed
 
 MirrorSource = tuple[MirrorFile, SourceMap]
 HAS_HOST = "has-sante.fr"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from .model import (
+from orient.core.model import (
     AGE_BANDS,
     AGE_QUESTION_ID,
     AgeAlertLayer,

@@ -4,7 +4,7 @@ One pydantic class per thing a rule author writes. They do three jobs at once, w
 why pydantic was chosen over hand-written dataclasses: validate the YAML (types, required
 fields, unknown fields), build immutable objects once at load, and generate the JSON Schema
 that editors use (``orient schema``). Anything a schema cannot say (references, graph
-properties, review dates) lives in :mod:`orient.checks`.
+properties, review dates) lives in :mod:`orient.core.checks`.
 """
 
 from __future__ import annotations
@@ -603,7 +603,7 @@ class Source(Frozen):
 # A question (or one of its options) that asks the GP to judge a result ("QTc long", "CPK
 # élevées") carries the figures to compare against, as data: the measure, the comparator, the
 # value and its unit, the population it applies to and its source. The page shows the figure
-# for the patient's age band (orient.thresholds renders it); orient check refuses a figure
+# for the patient's age band (orient.core.thresholds renders it); orient check refuses a figure
 # without unit or population, or for an age band the question is never asked in.
 
 ThresholdComparator = Literal["lt", "le", "gt", "ge"]
@@ -666,7 +666,7 @@ class InvalidAnswer(ValueError):
 # A typed answer: an option id or code, a number, or the set of ticked options.
 Value = str | float | frozenset
 
-# FHIR pieces a question kind writes itself (orient.fhir assembles the resources).
+# FHIR pieces a question kind writes itself (orient.exports.fhir assembles the resources).
 FHIR_NONE_CODE = "_aucun"
 FHIR_NONE_LABEL = "Aucun de ces choix"
 EXT_MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
@@ -680,7 +680,7 @@ NUMERIC_OPERATORS = (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="))
 # The patient's département left unsaid (« je préfère ne pas l'indiquer »).
 NO_DEPARTEMENT = "nsp"
 
-# What an orientation link may hold for one answer (orient.replay).
+# What an orientation link may hold for one answer (orient.services.replay).
 _CHOICE_VALUE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _NUMBER_VALUE = re.compile(r"^-?\d{1,9}([.,]\d{1,6})?$")
 _DEPARTEMENT_VALUE = re.compile(r"^(\d{2}|2[AB]|97\d|nsp)$")
@@ -1735,7 +1735,7 @@ class Meta(Frozen):
 
 
 # rules/orphanet-filieres.yaml: which filière(s) cover which Orphanet classification heads,
-# groups and single diseases (orient's own reviewed decisions; orient/orphanet.py applies them).
+# groups and single diseases (orient's own reviewed decisions; orient/core/orphanet.py applies them).
 NoFiliere = Literal["cancer-rare", "infection", "toxique", "transplantation", "hors-filiere"]
 
 

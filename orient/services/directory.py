@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
-from .model import CHILD_BANDS, Centre, Filiere, Network
-from .ruleset import RuleSet
+from orient.core.model import CHILD_BANDS, Centre, Filiere, Network
+from orient.core.ruleset import RuleSet
 
 EARTH_RADIUS_KM = 6371.0
 # Beyond this, the GP is told the nearest fitting site is far and offered the filière's contact,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .model import COMPARATOR_SIGNS, Question, Threshold
+from orient.core.model import COMPARATOR_SIGNS, Question, Threshold
 
 NBSP = "\u00a0"  # before a unit, after a comparison sign
 NNBSP = "\u202f"  # between groups of thousands

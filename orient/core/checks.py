@@ -12,11 +12,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from . import age_alerts, engine, links, orphanet
-from .diagnostics import Diagnostic, Severity, suggest
-from .letter import missing_statements
-from .loader import SourceMap
-from .model import (
+from orient.core import age_alerts, engine, links, orphanet
+from orient.core.diagnostics import Diagnostic, Severity, suggest
+from orient.core.letter import missing_statements
+from orient.core.loader import SourceMap
+from orient.core.model import (
     AGE_BANDS,
     AGE_QUESTION_ID,
     UNKNOWN,

@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .diagnostics import Diagnostic, suggest
-from .model import QUESTION_KINDS
+from orient.core.diagnostics import Diagnostic, suggest
+from orient.core.model import QUESTION_KINDS
 
 try:  # the C composer is several times faster; fall back when libyaml is absent
     from yaml import CSafeLoader as _Loader

@@ -20,10 +20,10 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from .model import Centre, Network
-from .ruleset import RuleSet
-from .search import normalise_text
-from .territory import departement_from_postcode
+from orient.core.model import Centre, Network
+from orient.core.ruleset import RuleSet
+from orient.services.search import normalise_text
+from orient.services.territory import departement_from_postcode
 
 COLUMNS = ("id", "filiere", "network", "site_type", "hospital", "service", "city", "departement", "postcode",
            "population", "phone", "web", "contact_url", "source", "seen_year")

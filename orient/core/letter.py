@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from . import engine
-from .model import AGE_QUESTION_ID, Key, Question
+from orient.core import engine
+from orient.core.model import AGE_QUESTION_ID, Key, Question
 
 # How the letter introduces the patient: age band only (no identity is ever entered).
 PATIENT_PHRASES: dict[str, str] = {

@@ -12,8 +12,8 @@ from collections import Counter
 from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
-from .model import Centre
-from .ruleset import RuleSet
+from orient.core.model import Centre
+from orient.core.ruleset import RuleSet
 
 WIDTH, HEIGHT = 560, 600
 LON0, LON1, LAT0, LAT1 = -5.4, 9.8, 41.2, 51.2

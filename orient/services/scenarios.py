@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import engine
-from .model import Key, Scenario
-from .ruleset import RuleSet
+from orient.core import engine
+from orient.core.model import Key, Scenario
+from orient.core.ruleset import RuleSet
 
 
 @dataclass(frozen=True)

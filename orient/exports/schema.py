@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .model import FILE_MODELS
-from .resources import resource_dir
+from orient.core.model import FILE_MODELS
+from orient.resources import resource_dir
 
 
 def schema_dir() -> Path:

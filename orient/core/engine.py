@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .model import (
+from orient.core.model import (
     UNKNOWN,
     AnswerCondition,
     Condition,
@@ -35,7 +35,7 @@ from .model import (
     Value,
     iter_leaves,
 )
-from .model import (
+from orient.core.model import (
     InvalidAnswer as InvalidAnswer,  # raised by Question.normalise; callers catch engine.InvalidAnswer
 )
 

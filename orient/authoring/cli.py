@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .diagnostics import RuleSetError
+from orient.core.diagnostics import RuleSetError
 
 RULES_OPTION = click.option(
     "--rules", "rules_dir", type=click.Path(path_type=Path), default=None,
@@ -32,7 +32,7 @@ def _orphanet_dir(value: Path | None) -> Path | None:
 
 def _nomenclature_or_exit(value: Path | None):
     """The configured nomenclature (None without one); every problem printed and exit 1 if broken."""
-    from .nomenclature import load as load_nomenclature
+    from orient.services.nomenclature import load as load_nomenclature
 
     folder = _orphanet_dir(value)
     if folder is None:
@@ -47,13 +47,13 @@ def _nomenclature_or_exit(value: Path | None):
 
 
 def _rules_dir(value: Path | None) -> Path:
-    from .ruleset import default_rules_dir
+    from orient.core.ruleset import default_rules_dir
 
     return value if value is not None else default_rules_dir()
 
 
 def _load_or_exit(rules_dir: Path):
-    from .ruleset import load
+    from orient.core.ruleset import load
 
     ruleset, diags = load(rules_dir)
     if ruleset is None:
@@ -68,7 +68,7 @@ def _load_or_exit(rules_dir: Path):
 def _key_or_exit(ruleset, key_id: str):
     key = ruleset.keys.get(key_id)
     if key is None:
-        from .diagnostics import suggest
+        from orient.core.diagnostics import suggest
 
         hint = suggest(key_id, list(ruleset.keys))
         click.echo(f"Clé « {key_id} » inconnue." + (f" Vouliez-vous dire « {hint} » ?" if hint else ""), err=True)
@@ -86,7 +86,7 @@ def main() -> None:
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @ORPHANET_OPTION
 def check_command(directory: Path | None, orphanet_dir: Path | None) -> None:
-    from .ruleset import load
+    from orient.core.ruleset import load
 
     nomenclature = _nomenclature_or_exit(orphanet_dir)
     ruleset, diags = load(_rules_dir(directory), nomenclature=nomenclature)
@@ -105,7 +105,7 @@ def check_command(directory: Path | None, orphanet_dir: Path | None) -> None:
 @main.command("scenarios", help="Rejoue les scénarios et affiche un tableau ; échec si l'un échoue.")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 def scenarios_command(directory: Path | None) -> None:
-    from .scenarios import run_all
+    from orient.services.scenarios import run_all
 
     ruleset = _load_or_exit(_rules_dir(directory))
     results = run_all(ruleset)
@@ -126,7 +126,7 @@ def scenarios_command(directory: Path | None) -> None:
               help="Dossier de sortie (défaut : schema/).")
 @click.option("--check", "check_only", is_flag=True, help="Échoue si les schémas écrits sont périmés.")
 def schema_command(output: Path | None, check_only: bool) -> None:
-    from .schema import generate, schema_dir
+    from orient.exports.schema import generate, schema_dir
 
     target = output or schema_dir()
     stale = []
@@ -150,8 +150,8 @@ def schema_command(output: Path | None, check_only: bool) -> None:
 @ORPHANET_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 def coverage_command(rules_dir: Path | None, orphanet_dir: Path | None, as_json: bool) -> None:
-    from .coverage import compute, directory_report, render_directory, render_text
-    from .orphanet import mapping_report, render_report
+    from orient.authoring.coverage import compute, directory_report, render_directory, render_text
+    from orient.core.orphanet import mapping_report, render_report
 
     nomenclature = _nomenclature_or_exit(orphanet_dir)
     ruleset = _load_or_exit(_rules_dir(rules_dir))
@@ -174,8 +174,8 @@ def coverage_command(rules_dir: Path | None, orphanet_dir: Path | None, as_json:
 @RULES_OPTION
 @click.option("--dry-run", is_flag=True, help="Valide et compte sans rien écrire.")
 def import_centres_command(csv_file: Path, rules_dir: Path | None, dry_run: bool) -> None:
-    from .importer import import_centres
-    from .ruleset import load
+    from orient.authoring.importer import import_centres
+    from orient.core.ruleset import load
 
     directory = _rules_dir(rules_dir)
     ruleset = _load_or_exit(directory)
@@ -201,7 +201,7 @@ def import_centres_command(csv_file: Path, rules_dir: Path | None, dry_run: bool
               help="Fichier SVG à écrire.")
 @RULES_OPTION
 def graph_command(key_id: str, output: Path, rules_dir: Path | None) -> None:
-    from .graph import render_svg
+    from orient.exports.graph import render_svg
 
     ruleset = _load_or_exit(_rules_dir(rules_dir))
     key = _key_or_exit(ruleset, key_id)
@@ -235,10 +235,11 @@ def export_fhir_command(key_id: str, output: Path | None, reponse: str | None, b
                         rules_dir: Path | None) -> None:
     import os
 
-    from . import engine, fhir
-    from .consultation import Consultation
-    from .model import AGE_BANDS, AGE_QUESTION_ID
-    from .orientation import NO_DEPARTEMENT
+    from orient.core import engine
+    from orient.core.consultation import Consultation
+    from orient.core.model import AGE_BANDS, AGE_QUESTION_ID
+    from orient.exports import fhir
+    from orient.services.orientation import NO_DEPARTEMENT
 
     ruleset = _load_or_exit(_rules_dir(rules_dir))
     key = _key_or_exit(ruleset, key_id)
@@ -292,8 +293,8 @@ def export_fhir_command(key_id: str, output: Path | None, reponse: str | None, b
 @RULES_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 def links_command(rules_dir: Path | None, as_json: bool) -> None:
-    from . import links
-    from .ruleset import parse_directory
+    from orient.core import links
+    from orient.core.ruleset import parse_directory
 
     parsed, _, _ = parse_directory(_rules_dir(rules_dir))
     report = links.report(parsed)
@@ -325,7 +326,7 @@ def serve_command(host: str, port: int, threads: int, connection_limit: int, max
                   rules_dir: Path | None, orphanet_dir: Path | None) -> None:
     import waitress
 
-    from .wsgi import application
+    from orient.wsgi import application
 
     try:
         orphanet = _orphanet_dir(orphanet_dir)
@@ -337,7 +338,7 @@ def serve_command(host: str, port: int, threads: int, connection_limit: int, max
         sys.exit(1)
     import signal
 
-    from .web.operations import reload_rules
+    from orient.web.operations import reload_rules
 
     if hasattr(signal, "SIGHUP"):
         # `kill -HUP <pid>` reloads the rules; a broken rule set is refused and the last good one stays.

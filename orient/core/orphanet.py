@@ -1,6 +1,6 @@
 """From any Orphanet entity to the filière(s) that follow it: orient's own reviewed mapping.
 
-``rules/orphanet-filieres.yaml`` (model: :class:`~orient.model.OrphanetMapping`) holds three
+``rules/orphanet-filieres.yaml`` (model: :class:`~orient.core.model.OrphanetMapping`) holds three
 kinds of decisions, each with a reason in the author's words or a source URL: classification
 **heads** (the 33 specialty trees' roots), **groups** (any node of a tree below a head) and
 single **diseases**. A decision names filière ids, or says explicitly ``no_filiere`` (rare
@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from .diagnostics import Diagnostic, suggest
-from .loader import SourceMap
-from .model import Network, OrphanetDecision, OrphanetMapping, Pnds
-from .nomenclature import Nomenclature
+from orient.core.diagnostics import Diagnostic, suggest
+from orient.core.loader import SourceMap
+from orient.core.model import Network, OrphanetDecision, OrphanetMapping, Pnds
+from orient.services.nomenclature import Nomenclature
 
 if TYPE_CHECKING:
-    from .ruleset import RuleSet
+    from orient.core.ruleset import RuleSet
 
 SECTIONS = ("heads", "groups", "diseases")
 BASIS_LABELS = {
@@ -123,7 +123,7 @@ def check_against(mapping: OrphanetMapping, smap: SourceMap, nomenclature: Nomen
     """Codes of the mapping the configured nomenclature does not know (or retired), heads that
     head no classification, and names that differ from the nomenclature's (a typo in a code).
     Warnings: a newer release must not stop the service; the decision is then ignored."""
-    from .search import normalise_text
+    from orient.services.search import normalise_text
 
     diags: list[Diagnostic] = []
     release = nomenclature.release_label

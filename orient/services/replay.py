@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 
-from . import engine
-from .model import DEPARTEMENT_QUESTION, Key, Question
-from .ruleset import RuleSet
+from orient.core import engine
+from orient.core.model import DEPARTEMENT_QUESTION, Key, Question
+from orient.core.ruleset import RuleSet
 
 MAX_REPLAY = 2000  # characters of ``r``: far more than any key needs
 DEPARTEMENT_SEGMENT = DEPARTEMENT_QUESTION.id

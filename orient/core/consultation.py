@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Literal
 
-from . import engine, thresholds
-from .model import AGE_QUESTION, AGE_QUESTION_ID, DEPARTEMENT_QUESTION, Key, Question
+from orient.core import engine, thresholds
+from orient.core.model import AGE_QUESTION, AGE_QUESTION_ID, DEPARTEMENT_QUESTION, Key, Question
 
 StepKind = Literal["intro", "question", "departement", "check", "result"]
 
@@ -35,7 +35,7 @@ class AnsweredQuestion:
     question_id: str
     text: str
     answer: str
-    # The reference values behind the answer, for the patient's age band (orient.thresholds):
+    # The reference values behind the answer, for the patient's age band (orient.core.thresholds):
     # printed with it, so that the letter says what "élevé" was compared with.
     reference: tuple[str, ...] = ()
 

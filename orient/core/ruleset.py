@@ -15,11 +15,11 @@ from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
-from . import age_alerts, orphanet
-from .checks import Parsed, check
-from .diagnostics import Diagnostic, RuleSetError, sorted_diagnostics
-from .loader import parse_model, read_document
-from .model import (
+from orient.core import age_alerts, orphanet
+from orient.core.checks import Parsed, check
+from orient.core.diagnostics import Diagnostic, RuleSetError, sorted_diagnostics
+from orient.core.loader import parse_model, read_document
+from orient.core.model import (
     FILE_MODELS,
     MIRROR_HOSTS,
     AgeAlertLayer,
@@ -38,8 +38,8 @@ from .model import (
     Source,
     UrlPatterns,
 )
-from .nomenclature import Nomenclature
-from .resources import resource_dir
+from orient.resources import resource_dir
+from orient.services.nomenclature import Nomenclature
 
 REQUIRED_FILES = ("meta.yaml", "filieres.yaml", "pnds.yaml", "resources.yaml", "territories.yaml")
 # Optional root files, with the kind of document each holds.

@@ -8,10 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from . import engine
-from .consultation import AnsweredQuestion, describe_answers
-from .directory import FAR_KM, Referral, Suggestion, directory_for
-from .model import (
+from orient.core import engine
+from orient.core.consultation import AnsweredQuestion, describe_answers
+from orient.core.model import (
     ACTION_LABELS,
     AGE_BANDS,
     NO_DEPARTEMENT,
@@ -25,7 +24,8 @@ from .model import (
     Resource,
     Source,
 )
-from .ruleset import RuleSet
+from orient.core.ruleset import RuleSet
+from orient.services.directory import FAR_KM, Referral, Suggestion, directory_for
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
           "octobre", "novembre", "décembre")

@@ -1,7 +1,7 @@
 """The Orphanet nomenclature an operator points orient at: read, validated, kept frozen.
 
 Pure (no Flask): :func:`load` reads a folder and returns a :class:`Nomenclature` or ``None``
-with every problem as a :class:`~orient.diagnostics.Diagnostic` in French, positioned by file
+with every problem as a :class:`~orient.core.diagnostics.Diagnostic` in French, positioned by file
 and line (never a traceback). Two layouts are read:
 
 * the official **Orphadata Nomenclature Pack** as distributed: ``ORPHAnomenclature_<lang>_<year>.xml``
@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from .diagnostics import Diagnostic, RuleSetError, sorted_diagnostics
+from orient.core.diagnostics import Diagnostic, RuleSetError, sorted_diagnostics
 
 ACTIVE_FLAGS = frozenset({1, 129, 513})
 CATEGORY_TYPE = 36561
