@@ -723,3 +723,23 @@ def test_departements_come_in_one_order_with_one_label(ruleset):
     codes = [d.code for d in ruleset.departements_in_order]
     assert codes[:3] == ["01", "02", "03"] and codes[-5:] == ["971", "972", "973", "974", "976"]
     assert ruleset.departements["69"].label == "69 – Rhône"
+
+
+def test_loading_rules_restores_the_garbage_collector(tmp_path):
+    """ruleset.load pauses the cyclic collector while it parses and checks; it puts it back as it
+    found it, also when the rules are broken."""
+    import gc
+
+    from orient.core import ruleset as ruleset_module
+    assert gc.isenabled()
+    broken = tmp_path / "regles"
+    broken.mkdir()
+    (broken / "meta.yaml").write_text("version: [\n", encoding="utf-8")
+    loaded, _ = ruleset_module.load(broken)
+    assert loaded is None and gc.isenabled()
+    gc.disable()
+    try:
+        ruleset_module.load(broken)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
