@@ -129,9 +129,7 @@ def test_cli_coverage(make_rules, runner):
     assert json.loads(result.output)["unreached_filieres"] == ["fil-c"]
 
 
-def test_pnds_no_outcome_cites_are_listed_with_or_without_a_reason(make_rules, monkeypatch):
-    monkeypatch.setattr(checks, "PNDS_REACH_SEVERITY", "avertissement")  # an error otherwise: load refuses
-    extra = """
+SEARCH_ONLY_PNDS = """
   - id: pnds-recherche
     title: PNDS atteint par la recherche
     filieres: [fil-a]
@@ -139,6 +137,8 @@ def test_pnds_no_outcome_cites_are_listed_with_or_without_a_reason(make_rules, m
     url: https://www.has-sante.fr/pnds-recherche.pdf
     source: https://www.has-sante.fr/pnds
     search_only: découvert par le dépistage néonatal, pas par un signe
+"""
+FORGOTTEN_PNDS = """
   - id: pnds-oublie
     title: PNDS oublié
     filieres: [fil-a]
@@ -146,8 +146,16 @@ def test_pnds_no_outcome_cites_are_listed_with_or_without_a_reason(make_rules, m
     url: https://www.has-sante.fr/pnds-oublie.pdf
     source: https://www.has-sante.fr/pnds
 """
-    base = (FIXTURES / "base" / "pnds.yaml").read_text(encoding="utf-8")
-    ruleset, _ = ruleset_module.load(make_rules({"pnds.yaml": base + extra}))
+
+
+def with_pnds(*entries: str) -> str:
+    """The base fixture's pnds.yaml with more entries."""
+    return (FIXTURES / "base" / "pnds.yaml").read_text(encoding="utf-8") + "".join(entries)
+
+
+def test_pnds_no_outcome_cites_are_listed_with_or_without_a_reason(make_rules, monkeypatch):
+    monkeypatch.setattr(checks, "PNDS_REACH_SEVERITY", "avertissement")  # an error otherwise: load refuses
+    ruleset, _ = ruleset_module.load(make_rules({"pnds.yaml": with_pnds(SEARCH_ONLY_PNDS, FORGOTTEN_PNDS)}))
     report = coverage.compute(ruleset, today=TODAY)
     assert report.pnds_search_only == (("pnds-recherche", "découvert par le dépistage néonatal, pas par un signe"),)
     assert report.pnds_unreached == ("pnds-oublie",) and not report.ok
@@ -168,15 +176,6 @@ def test_an_age_band_the_outcome_cannot_serve_needs_no_site(ruleset):
 
 
 def test_a_pnds_no_outcome_cites_and_no_reason_given_is_refused(make_rules):
-    extra = """
-  - id: pnds-oublie
-    title: PNDS oublié
-    filieres: [fil-a]
-    year: 2024
-    url: https://www.has-sante.fr/pnds-oublie.pdf
-    source: https://www.has-sante.fr/pnds
-"""
-    base = (FIXTURES / "base" / "pnds.yaml").read_text(encoding="utf-8")
-    ruleset, diags = ruleset_module.load(make_rules({"pnds.yaml": base + extra}))
+    ruleset, diags = ruleset_module.load(make_rules({"pnds.yaml": with_pnds(FORGOTTEN_PNDS)}))
     [diag] = [d for d in diags if d.code == "PNDS_INACCESSIBLE"]
     assert diag.is_error and ruleset is None and "pnds-oublie" in diag.message
