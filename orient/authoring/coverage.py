@@ -51,6 +51,9 @@ class CoverageReport:
     # PNDS no outcome cites: with the reason they are reached by search only, or without (a gap).
     pnds_search_only: tuple[tuple[str, str], ...] = ()
     pnds_unreached: tuple[str, ...] = ()
+    # (key, outcome, age band) where the age alone does not rule the outcome out and no scenario
+    # of the key reaches it with that band: the per-band scenarios still to write (issue 19).
+    bands_without_scenario: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -68,6 +71,8 @@ class CoverageReport:
             "unreached_filieres": list(self.unreached_filieres),
             "pnds_search_only": [{"pnds": pid, "reason": reason} for pid, reason in self.pnds_search_only],
             "pnds_unreached": list(self.pnds_unreached),
+            "bands_without_scenario": [{"key": k, "outcome": o, "age_group": b}
+                                       for k, o, b in self.bands_without_scenario],
             "outcomes_without_scenario": [
                 {"key": u.key, "outcome": u.outcome, "action": u.action} for u in self.outcomes_without_scenario
             ],
@@ -84,14 +89,26 @@ def compute(ruleset: RuleSet, today: dt.date | None = None, window_days: int = R
     keys_by_filiere: dict[str, list[str]] = {f: [] for f in ruleset.filieres}
     untested: list[UntestedOutcome] = []
     due: list[ReviewDue] = []
-    outcomes = referring = questions = 0
+    outcomes = referring = questions = band_pairs = 0
+    # The age-band red flags are the layer's, scenarios of their own run on every key they serve.
+    layer_outcomes = {o.id for o in ruleset.age_alerts.outcomes} if ruleset.age_alerts else set()
+    bands_untested: list[tuple[str, str, str]] = []
     for key in sorted(ruleset.keys.values(), key=lambda k: k.id):
         tested = {s.expect for s in ruleset.scenarios.get(key.id, ())}
+        tested_bands = {(s.expect, s.answers.get(AGE_QUESTION_ID)) for s in ruleset.scenarios.get(key.id, ())}
         questions += len(key.questions)
         for fid in key.filieres:
             keys_by_filiere.setdefault(fid, []).append(key.id)
         for outcome in key.outcomes:
             outcomes += 1
+            if outcome.id not in layer_outcomes:
+                for band in key.ages:
+                    if outcome.when is not None and engine.evaluate(
+                            key, outcome.when, {AGE_QUESTION_ID: band}) is False:
+                        continue
+                    band_pairs += 1
+                    if (outcome.id, band) not in tested_bands:
+                        bands_untested.append((key.id, outcome.id, band))
             if outcome.action != "monitor":
                 referring += 1
                 if outcome.id not in tested:
@@ -119,6 +136,8 @@ def compute(ruleset: RuleSet, today: dt.date | None = None, window_days: int = R
         "pnds_reached": len(cited & set(ruleset.pnds)),
         "pnds_search_only": len(search_only),
         "keys_for_adults": sum(1 for key in ruleset.keys.values() if "adulte" in key.ages),
+        "outcome_bands": band_pairs,
+        "outcome_bands_with_scenario": band_pairs - len(bands_untested),
     }
     return CoverageReport(
         today=today,
@@ -133,6 +152,7 @@ def compute(ruleset: RuleSet, today: dt.date | None = None, window_days: int = R
         window_days=window_days,
         pnds_search_only=search_only,
         pnds_unreached=pnds_unreached,
+        bands_without_scenario=tuple(bands_untested),
     )
 
 
@@ -251,6 +271,8 @@ def render_text(report: CoverageReport) -> str:
         f"Clés qui servent les adultes : {c['keys_for_adults']}.",
         f"PNDS atteints depuis un signe : {c['pnds_reached']} sur {c['pnds']} ; par la seule recherche "
         f"(raison dans pnds.yaml) : {c['pnds_search_only']} ; sans accès : {len(report.pnds_unreached)}.",
+        f"Issues × tranches d'âge qu'elles servent : {c['outcome_bands_with_scenario']} sur {c['outcome_bands']} "
+        "ont un scénario (liste : --json, bands_without_scenario).",
         "",
         "Clés par filière :",
     ]
