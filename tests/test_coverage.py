@@ -27,7 +27,9 @@ def test_base_coverage_is_complete(base_ruleset):
     assert report.counts == {"keys": 1, "questions": 3, "outcomes": 3, "referring_outcomes": 2,
                              "scenarios": 3, "filieres": 2, "filieres_reached": 2, "centres": 4, "pnds": 1,
                              "pnds_reached": 1, "pnds_search_only": 0, "keys_for_adults": 1,
-                             "outcome_bands": 6, "outcome_bands_with_scenario": 3}
+                             "outcome_bands": 6, "outcome_bands_with_scenario": 3,
+                             "key_bands": 2, "key_bands_with_scenario": 2}
+    assert report.key_bands_without_scenario == ()
     # mini serves two bands; its three scenarios each reach one outcome in one band
     assert len(report.bands_without_scenario) == 3
     assert {b for _, _, b in report.bands_without_scenario} <= set(base_ruleset.keys["mini"].ages)

@@ -54,10 +54,14 @@ class CoverageReport:
     # (key, outcome, age band) where the age alone does not rule the outcome out and no scenario
     # of the key reaches it with that band: the per-band scenarios still to write (issue 19).
     bands_without_scenario: tuple[tuple[str, str, str], ...] = ()
+    # (key, age band) the key serves with no scenario of its own (the shared age-alert cases,
+    # "<case>--<key>", do not count): issue 19 asks for one per band a key serves.
+    key_bands_without_scenario: tuple[tuple[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not self.unreached_filieres and not self.outcomes_without_scenario and not self.pnds_unreached
+        return (not self.unreached_filieres and not self.outcomes_without_scenario and not self.pnds_unreached
+                and not self.key_bands_without_scenario)
 
     def as_dict(self) -> dict:
         return {
@@ -71,6 +75,7 @@ class CoverageReport:
             "unreached_filieres": list(self.unreached_filieres),
             "pnds_search_only": [{"pnds": pid, "reason": reason} for pid, reason in self.pnds_search_only],
             "pnds_unreached": list(self.pnds_unreached),
+            "key_bands_without_scenario": [{"key": k, "age_group": b} for k, b in self.key_bands_without_scenario],
             "bands_without_scenario": [{"key": k, "outcome": o, "age_group": b}
                                        for k, o, b in self.bands_without_scenario],
             "outcomes_without_scenario": [
@@ -93,9 +98,12 @@ def compute(ruleset: RuleSet, today: dt.date | None = None, window_days: int = R
     # The age-band red flags are the layer's, scenarios of their own run on every key they serve.
     layer_outcomes = {o.id for o in ruleset.age_alerts.outcomes} if ruleset.age_alerts else set()
     bands_untested: list[tuple[str, str, str]] = []
+    key_bands_untested: list[tuple[str, str]] = []
     for key in sorted(ruleset.keys.values(), key=lambda k: k.id):
         tested = {s.expect for s in ruleset.scenarios.get(key.id, ())}
         tested_bands = {(s.expect, s.answers.get(AGE_QUESTION_ID)) for s in ruleset.scenarios.get(key.id, ())}
+        own_bands = {s.answers.get(AGE_QUESTION_ID) for s in ruleset.scenarios.get(key.id, ()) if "--" not in s.id}
+        key_bands_untested.extend((key.id, band) for band in key.ages if band not in own_bands)
         questions += len(key.questions)
         for fid in key.filieres:
             keys_by_filiere.setdefault(fid, []).append(key.id)
@@ -138,6 +146,8 @@ def compute(ruleset: RuleSet, today: dt.date | None = None, window_days: int = R
         "keys_for_adults": sum(1 for key in ruleset.keys.values() if "adulte" in key.ages),
         "outcome_bands": band_pairs,
         "outcome_bands_with_scenario": band_pairs - len(bands_untested),
+        "key_bands": sum(len(key.ages) for key in ruleset.keys.values()),
+        "key_bands_with_scenario": sum(len(key.ages) for key in ruleset.keys.values()) - len(key_bands_untested),
     }
     return CoverageReport(
         today=today,
@@ -153,6 +163,7 @@ def compute(ruleset: RuleSet, today: dt.date | None = None, window_days: int = R
         pnds_search_only=search_only,
         pnds_unreached=pnds_unreached,
         bands_without_scenario=tuple(bands_untested),
+        key_bands_without_scenario=tuple(key_bands_untested),
     )
 
 
@@ -271,6 +282,8 @@ def render_text(report: CoverageReport) -> str:
         f"Clés qui servent les adultes : {c['keys_for_adults']}.",
         f"PNDS atteints depuis un signe : {c['pnds_reached']} sur {c['pnds']} ; par la seule recherche "
         f"(raison dans pnds.yaml) : {c['pnds_search_only']} ; sans accès : {len(report.pnds_unreached)}.",
+        f"Tranches d'âge servies par chaque clé avec un scénario propre : {c['key_bands_with_scenario']} sur "
+        f"{c['key_bands']}.",
         f"Issues × tranches d'âge qu'elles servent : {c['outcome_bands_with_scenario']} sur {c['outcome_bands']} "
         "ont un scénario (liste : --json, bands_without_scenario).",
         "",
@@ -299,6 +312,9 @@ def render_text(report: CoverageReport) -> str:
     if report.pnds_unreached:
         lines.append(f"PNDS qu'aucune issue ne cite, sans raison donnée ({len(report.pnds_unreached)}) : "
                      + ", ".join(report.pnds_unreached))
+    if report.key_bands_without_scenario:
+        lines.append(f"Tranches d'âge servies sans scénario propre ({len(report.key_bands_without_scenario)}) : "
+                     + ", ".join(f"{k} ({b})" for k, b in report.key_bands_without_scenario))
     if report.reviews_due:
         lines.append(f"Relectures à prévoir (dépassées ou dans les {report.window_days} jours) :")
         for r in report.reviews_due:
