@@ -59,6 +59,13 @@ def test_every_key_has_a_referral_and_a_not_suggestive_case_of_its_own(ruleset):
     assert missing == []
 
 
+def test_every_key_has_a_case_of_its_own_for_each_age_band_it_serves(ruleset):
+    """Issue 19: a scenario for each age band a key serves, written for the key (the shared
+    age-band cases "<case>--<key>" do not count); orient coverage lists the gaps."""
+    from orient.authoring import coverage
+    assert coverage.compute(ruleset).key_bands_without_scenario == ()
+
+
 def test_every_key_has_scenarios(ruleset):
     for key in ruleset.keys.values():
         assert ruleset.scenarios.get(key.id), f"{key.id} sans scénario"
