@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from orient.core import engine
+from orient.core import age_alerts, engine
+from orient.core.checks import pnds_reached
 from orient.core.model import AGE_QUESTION_ID
 from orient.core.ruleset import RuleSet
 from orient.services.directory import directory_for
@@ -102,7 +103,8 @@ def compute(ruleset: RuleSet, today: dt.date | None = None, window_days: int = R
     for key in sorted(ruleset.keys.values(), key=lambda k: k.id):
         tested = {s.expect for s in ruleset.scenarios.get(key.id, ())}
         tested_bands = {(s.expect, s.answers.get(AGE_QUESTION_ID)) for s in ruleset.scenarios.get(key.id, ())}
-        own_bands = {s.answers.get(AGE_QUESTION_ID) for s in ruleset.scenarios.get(key.id, ()) if "--" not in s.id}
+        own_bands = {s.answers.get(AGE_QUESTION_ID) for s in ruleset.scenarios.get(key.id, ())
+                     if age_alerts.shared_case(s.id) is None}
         key_bands_untested.extend((key.id, band) for band in key.ages if band not in own_bands)
         questions += len(key.questions)
         for fid in key.filieres:
@@ -128,7 +130,7 @@ def compute(ruleset: RuleSet, today: dt.date | None = None, window_days: int = R
     for centre in ruleset.centres.values():
         centres_by_filiere[centre.filiere] = centres_by_filiere.get(centre.filiere, 0) + 1
     unreached = tuple(f for f, keys in keys_by_filiere.items() if not keys)
-    cited = {pid for key in ruleset.keys.values() for outcome in key.outcomes for pid in outcome.pnds}
+    cited = pnds_reached(ruleset.keys.values())
     search_only = tuple((p.id, p.search_only) for p in ruleset.pnds.values() if p.id not in cited and p.search_only)
     pnds_unreached = tuple(p.id for p in ruleset.pnds.values() if p.id not in cited and not p.search_only)
     counts = {
