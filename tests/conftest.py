@@ -9,6 +9,7 @@ import html
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,16 @@ from orient.core import ruleset as ruleset_module
 from orient.web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    """The rules cache (orient/core/cache.py) of the whole run, and of the servers it starts, in
+    a directory of its own: never the user's ~/.cache, and exercised by every load (the shipped
+    rules are read cold once, then from the cache). ORIENT_CACHE set by the caller wins."""
+    if "ORIENT_CACHE" not in os.environ:
+        directory = tempfile.mkdtemp(prefix="orient-cache-")
+        os.environ["ORIENT_CACHE"] = directory
+        config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BASE_RULES = FIXTURES / "base"
 WEB_RULES = FIXTURES / "web"  # laid over base/ for the web tests: a second key

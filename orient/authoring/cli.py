@@ -294,9 +294,10 @@ def export_fhir_command(key_id: str, output: Path | None, reponse: str | None, b
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 def links_command(rules_dir: Path | None, as_json: bool) -> None:
     from orient.core import links
+    from orient.core.cache import Cache
     from orient.core.ruleset import parse_directory
 
-    parsed, _, _ = parse_directory(_rules_dir(rules_dir))
+    parsed, _, _ = parse_directory(_rules_dir(rules_dir), Cache.from_environment())
     report = links.report(parsed)
     click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if as_json else links.render(report))
     if report.mirrors:

@@ -49,18 +49,39 @@ def _dump(model: BaseModel) -> Any:
 
 
 def urls_in(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
-    """Every http(s) URL in a dumped model, with its path (the YAML's keys and indices)."""
+    """Every http(s) URL in a dumped model, with its path (the YAML's keys and indices), in the
+    order of the document. A path is built only for a URL or a container: the rules hold some
+    45,000 values and 2,000 URLs, and this runs on every load."""
     if isinstance(value, BaseModel):
         value = _dump(value)
     if isinstance(value, str):
-        if value.startswith(("http://", "https://")):
+        if value.startswith(_SCHEMES):
             yield path, value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from urls_in(v, (*path, k))
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            yield from urls_in(v, (*path, i))
+        return
+    # Depth first with a stack of iterators, so that URLs come out in the document's order.
+    stack: list[tuple[Iterator[tuple[Any, Any]], tuple]] = [(_items(value), path)]
+    while stack:
+        items, where = stack[-1]
+        for k, v in items:
+            if isinstance(v, str):
+                if v.startswith(_SCHEMES):
+                    yield (*where, k), v
+            elif isinstance(v, (dict, list, tuple, BaseModel)):
+                stack.append((_items(_dump(v) if isinstance(v, BaseModel) else v), (*where, k)))
+                break
+        else:
+            stack.pop()
+
+
+def _items(container: Any) -> Iterator[tuple[Any, Any]]:
+    if isinstance(container, dict):
+        return iter(container.items())
+    if isinstance(container, (list, tuple)):
+        return enumerate(container)
+    return iter(())
+
+
+_SCHEMES = ("http://", "https://")
 
 
 def host_of(url: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from orient.core.cache import NO_CACHE, Cache
 from orient.core.diagnostics import Diagnostic, suggest
 from orient.core.model import QUESTION_KINDS
 
@@ -36,6 +37,9 @@ class SourceMap:
     file: str
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    # The cache address of the file's bytes: what is derived from this file alone (its
+    # exploration, checks.py) can be cached under it.
+    address: str = ""
 
     def at(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """Position of a path, or of its nearest ancestor that has one."""
@@ -63,6 +67,7 @@ class Document:
     source_map: SourceMap
     data: Any
     diagnostics: list[Diagnostic]
+    content: bytes = b""
 
 
 def _mark(mark: yaml.Mark) -> tuple[int, int]:
@@ -73,15 +78,39 @@ def _codepoint(character: int | str) -> int:
     return character if isinstance(character, int) else ord(character)
 
 
-def read_document(path: Path, display: str) -> Document:
+def read_document(path: Path, display: str, cache: Cache = NO_CACHE) -> Document:
+    """The file's data and positions, from the cache when these very bytes were read before."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        return Document(path, SourceMap(display), None, [_unreadable(display, exc)])
+    address = cache.address("document", content)
+    cached = cache.get(address)
+    if cached is not None:
+        data, values, keys, problems = cached
+        smap = SourceMap(display, values, keys, address)
+        return Document(path, smap, data, [Diagnostic(display, *problem) for problem in problems], content)
+    document = _parse(path, display, content)
+    document.source_map.address = address
+    smap = document.source_map
+    cache.put(address, (document.data, smap.values, smap.keys,
+                        [(d.line, d.column, d.severity, d.code, d.message, d.suggestion)
+                         for d in document.diagnostics]))
+    return document
+
+
+def _unreadable(display: str, exc: Exception) -> Diagnostic:
+    return Diagnostic(display, 1, 1, "erreur", "FICHIER_ILLISIBLE",
+                      f"fichier illisible ({exc.__class__.__name__}) : enregistrez-le en UTF-8")
+
+
+def _parse(path: Path, display: str, content: bytes) -> Document:
     smap = SourceMap(display)
     diags: list[Diagnostic] = []
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        diags.append(Diagnostic(display, 1, 1, "erreur", "FICHIER_ILLISIBLE",
-                                f"fichier illisible ({exc.__class__.__name__}) : enregistrez-le en UTF-8"))
-        return Document(path, smap, None, diags)
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Document(path, smap, None, [_unreadable(display, exc)], content)
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -96,7 +125,7 @@ def read_document(path: Path, display: str) -> Document:
         hint = " (tabulation interdite : indentez avec des espaces)" if tab else ""
         diags.append(Diagnostic(display, line, col, "erreur", "YAML_SYNTAXE",
                                 f"YAML invalide : {_french_yaml_problem(problem)}{hint}"))
-        return Document(path, smap, None, diags)
+        return Document(path, smap, None, diags, content)
     except yaml.reader.ReaderError as exc:
         # A control character or invalid code point: point at it, in French, on one line.
         before = text[: exc.position]
@@ -104,16 +133,16 @@ def read_document(path: Path, display: str) -> Document:
         diags.append(Diagnostic(display, line, col, "erreur", "YAML_SYNTAXE",
                                 f"caractère interdit (code U+{_codepoint(exc.character):04X}) : "
                                 "retirez ce caractère de contrôle invisible"))
-        return Document(path, smap, None, diags)
+        return Document(path, smap, None, diags, content)
     except yaml.YAMLError as exc:
         message = " ".join(str(exc).split())
         diags.append(Diagnostic(display, 1, 1, "erreur", "YAML_SYNTAXE", f"YAML invalide : {message}"))
-        return Document(path, smap, None, diags)
+        return Document(path, smap, None, diags, content)
     if node is None:
         diags.append(Diagnostic(display, 1, 1, "erreur", "FICHIER_VIDE", "fichier vide"))
-        return Document(path, smap, None, diags)
+        return Document(path, smap, None, diags, content)
     data = _to_python(node, (), smap, diags)
-    return Document(path, smap, data, diags)
+    return Document(path, smap, data, diags, content)
 
 
 _YAML_PROBLEMS = {

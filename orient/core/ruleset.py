@@ -17,6 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from orient.core import age_alerts, orphanet
+from orient.core.cache import NO_CACHE, Cache
 from orient.core.checks import Parsed, check
 from orient.core.diagnostics import Diagnostic, RuleSetError, sorted_diagnostics
 from orient.core.loader import parse_model, read_document
@@ -117,9 +118,10 @@ class RuleSet:
         return self.url_patterns.orphanet_disease.replace("{orpha}", str(orpha))
 
 
-def _display(path: Path) -> str:
+def _display(path: Path, cwd: Path | None = None) -> str:
+    """The path as diagnostics print it: relative to the working directory when inside it."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(path.resolve().relative_to(cwd or Path.cwd().resolve()))
     except ValueError:
         return str(path)
 
@@ -151,15 +153,16 @@ def discover(directory: Path) -> tuple[list[tuple[str, Path]], list[Diagnostic]]
     return files, diags
 
 
-def parse_directory(directory: Path) -> tuple[Parsed, list[Diagnostic], str]:
+def parse_directory(directory: Path, cache: Cache = NO_CACHE) -> tuple[Parsed, list[Diagnostic], str]:
     files, diags = discover(directory)
-    parsed = Parsed()
+    parsed = Parsed(cache=cache)
     parsed.failed_kinds.update(name.removesuffix(".yaml") for name in REQUIRED_FILES
                                if not (directory / name).is_file())
     digest = hashlib.sha256()
+    cwd = Path.cwd().resolve()
     for kind, path in files:
-        document = read_document(path, _display(path))
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        document = read_document(path, _display(path, cwd), cache)
+        digest.update(path.name.encode() + b"\0" + document.content)
         diags.extend(document.diagnostics)
         obj, problems = parse_model(document, FILE_MODELS[kind][0])
         diags.extend(problems)
@@ -197,10 +200,13 @@ def parse_directory(directory: Path) -> tuple[Parsed, list[Diagnostic], str]:
 
 
 def load(directory: Path | str | None = None, today: dt.date | None = None,
-         nomenclature: Nomenclature | None = None) -> tuple[RuleSet | None, list[Diagnostic]]:
+         nomenclature: Nomenclature | None = None,
+         cache: Cache | None = None) -> tuple[RuleSet | None, list[Diagnostic]]:
     """Read, validate and check a rules directory. The RuleSet is None when any error exists.
-    With an Orphanet nomenclature, the filière mapping is also checked against it."""
+    With an Orphanet nomenclature, the filière mapping is also checked against it. ``cache``
+    (default: the user's, ``$ORIENT_CACHE``) only saves work: results are the same without it."""
     directory = Path(directory) if directory is not None else default_rules_dir()
+    cache = cache if cache is not None else Cache.from_environment()
     # Loading allocates about a million objects in one burst (YAML nodes, then the models) and
     # frees almost none of them until it ends: the cyclic collector's passes over that growing
     # heap are pure cost (about a fifth of the load, bench/engine.py). Paused, not tuned; restored
@@ -208,10 +214,18 @@ def load(directory: Path | str | None = None, today: dt.date | None = None,
     collecting = gc.isenabled()
     gc.disable()
     try:
-        parsed, diags, digest = parse_directory(directory)
+        parsed, diags, digest = parse_directory(directory, cache)
         diags = diags + check(parsed, today)
     finally:
         if collecting:
+            # Re-enabled as is, the collector's first pass would walk that whole burst at once
+            # (the young generation's count kept growing while paused): about 40 ms of a load.
+            # freeze() then unfreeze() files everything alive as old (public API, documented to
+            # put the objects "back into the oldest generation"), which is what they are: the
+            # rule set lives as long as the process; whatever is garbage is collected by the
+            # next full pass.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
     if nomenclature is not None and parsed.orphanet is not None:
         diags += orphanet.check_against(parsed.orphanet[0], parsed.orphanet[1], nomenclature)
