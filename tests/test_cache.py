@@ -105,6 +105,21 @@ def test_a_forged_entry_cannot_run_code_and_is_a_miss(tmp_path):
     assert cache.misses == 2 and cache.hits == 0
 
 
+def test_an_entry_of_the_wrong_shape_is_a_miss_and_the_file_is_read_again(make_rules, tmp_path):
+    rules = make_rules()
+    expected, _ = load(rules, cache=Cache(tmp_path / "cache"))
+    entries = [entry for entry in (tmp_path / "cache").rglob("*") if entry.is_file()]
+    layer = 1 if expected.age_alerts else 0
+    assert len(entries) == _rule_files(rules) + len(expected.keys) + layer
+    for entry in entries:  # plain data the unpickler accepts, but not what was stored
+        entry.write_bytes(pickle.dumps(["pas", "la", "bonne", "forme", "du", "tout"]))
+    cache = Cache(tmp_path / "cache")
+    ruleset, diags = load(rules, cache=cache)
+    assert cache.hits == 0 and cache.misses == len(entries)
+    assert ruleset is not None and not [d for d in diags if d.is_error]
+    assert _snapshot(ruleset) == _snapshot(expected)
+
+
 def test_dates_and_plain_data_round_trip(tmp_path):
     import datetime as dt
 

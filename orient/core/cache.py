@@ -26,16 +26,24 @@ import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 OFF = {"off", "0", "non", "no", "false"}
 # Bump when the shape of a cached value changes without a code change in orient/core (the
 # fingerprint already covers every edit of the code that produces the values).
 FORMAT = 1
 _ALLOWED_GLOBALS = {("datetime", "date"): dt.date, ("datetime", "datetime"): dt.datetime}
+
+
+T = TypeVar("T")
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 class _PlainUnpickler(pickle.Unpickler):
@@ -96,14 +104,15 @@ class Cache:
         assert self.directory is not None
         return self.directory / address[:2] / address[2:]
 
-    def get(self, address: str) -> Any | None:
-        """The value stored at ``address``, or None (absent, unreadable or refused)."""
+    def get(self, address: str, rebuild: Callable[[Any], T] = _same) -> T | None:
+        """``rebuild`` of the value stored at ``address``, or None when it is absent, unreadable,
+        refused, or not of the shape ``rebuild`` expects (it raises): every such entry is a miss."""
         if self.directory is None:
             return None
         try:
             with open(self._path(address), "rb") as entry:
-                value = _PlainUnpickler(io.BytesIO(entry.read())).load()
-        except Exception:
+                value = rebuild(_PlainUnpickler(io.BytesIO(entry.read())).load())
+        except Exception:  # any unusable entry is a miss: the work is redone
             self.misses += 1
             return None
         self.hits += 1

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from orient.core import age_alerts, engine, links, orphanet
 from orient.core.cache import NO_CACHE, Cache
@@ -620,10 +621,14 @@ def _exploration(key: Key, address: str, cache: Cache) -> engine.Exploration:
     if not address:
         return engine.explore(key)
     entry = cache.address("exploration", address.encode())
-    cached = cache.get(entry)
-    if cached is not None:
+
+    def rebuild(cached: Any) -> engine.Exploration:
         outcomes, questions, complete, nodes = cached
-        return engine.Exploration(frozenset(outcomes), frozenset(questions), complete, nodes)
+        return engine.Exploration(frozenset(outcomes), frozenset(questions), bool(complete), int(nodes))
+
+    cached = cache.get(entry, rebuild)
+    if cached is not None:
+        return cached
     result = engine.explore(key)
     cache.put(entry, (sorted(result.outcomes), sorted(result.questions), result.complete, result.nodes))
     return result

@@ -85,11 +85,15 @@ def read_document(path: Path, display: str, cache: Cache = NO_CACHE) -> Document
     except OSError as exc:
         return Document(path, SourceMap(display), None, [_unreadable(display, exc)])
     address = cache.address("document", content)
-    cached = cache.get(address)
-    if cached is not None:
+
+    def rebuild(cached: Any) -> Document:
         data, values, keys, problems = cached
-        smap = SourceMap(display, values, keys, address)
+        smap = SourceMap(display, dict(values), dict(keys), address)
         return Document(path, smap, data, [Diagnostic(display, *problem) for problem in problems], content)
+
+    cached = cache.get(address, rebuild)
+    if cached is not None:
+        return cached
     document = _parse(path, display, content)
     document.source_map.address = address
     smap = document.source_map
