@@ -157,3 +157,33 @@ def test_addresses_depend_on_kind_content_and_code(monkeypatch):
     before = cache.address("document", b"a")
     monkeypatch.setattr(cache_module, "code_fingerprint", lambda: b"another version of orient")
     assert cache.address("document", b"a") != before
+
+
+_CHILD = """
+import json, sys
+from orient.core.cache import Cache
+from orient.core.ruleset import load
+ruleset, diags = load(sys.argv[1], cache=Cache(sys.argv[2]))
+print(json.dumps([ruleset is not None, ruleset.version if ruleset else None, [d.format() for d in diags]]))
+"""
+
+
+def test_workers_filling_one_cache_at_once_all_load_the_same_rules(make_rules, tmp_path):
+    """Workers started together (gunicorn without preload) write the same entries concurrently:
+    each entry is renamed into place whole, so none reads half of one."""
+    import json
+    import subprocess
+    import sys
+
+    rules = make_rules()
+    directory = tmp_path / "cache"
+    runs = [subprocess.Popen([sys.executable, "-c", _CHILD, str(rules), str(directory)],
+                             stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [json.loads(run.communicate(timeout=120)[0]) for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    assert all(ok for ok, _, _ in results)
+    assert len({json.dumps(result) for result in results}) == 1
+    assert not list(directory.rglob(".tmp-*"))  # no temporary file left behind
+    warm = Cache(directory)
+    load(rules, cache=warm)
+    assert warm.misses == 0 and warm.hits > 0
