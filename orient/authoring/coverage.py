@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from orient.core import age_alerts, engine
-from orient.core.checks import pnds_reached
+from orient.core import age_alerts
+from orient.core.checks import bands_where, pnds_reached
 from orient.core.model import AGE_QUESTION_ID
 from orient.core.ruleset import RuleSet
 from orient.services.directory import directory_for
@@ -112,10 +112,7 @@ def compute(ruleset: RuleSet, today: dt.date | None = None, window_days: int = R
         for outcome in key.outcomes:
             outcomes += 1
             if outcome.id not in layer_outcomes:
-                for band in key.ages:
-                    if outcome.when is not None and engine.evaluate(
-                            key, outcome.when, {AGE_QUESTION_ID: band}) is False:
-                        continue
+                for band in sorted(bands_where(key, outcome.when), key=key.ages.index):
                     band_pairs += 1
                     if (outcome.id, band) not in tested_bands:
                         bands_untested.append((key.id, outcome.id, band))
@@ -214,11 +211,9 @@ def directory_report(ruleset: RuleSet) -> DirectoryReport:
     far: dict[str, set[str]] = {f: set() for f in ruleset.filieres}
     missing: list[tuple[str, str, str]] = []
     for key, outcome, filiere in referring:
-        for band in key.ages:
-            # An outcome the age alone rules out for this band (an adult-only branch of a key
-            # that also serves children) needs no site for it.
-            if outcome.when is not None and engine.evaluate(key, outcome.when, {AGE_QUESTION_ID: band}) is False:
-                continue
+        # An outcome the age alone rules out for a band (an adult-only branch of a key that also
+        # serves children) needs no site for it.
+        for band in sorted(bands_where(key, outcome.when), key=key.ages.index):
             if not directory.refer(filiere, outcome.networks or "any", site_types=outcome.centre_types,
                                    age_group=band).fitting:
                 missing.append((key.id, outcome.id, band))

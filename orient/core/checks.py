@@ -400,7 +400,7 @@ def _outcome_texts(outcome) -> list[tuple[tuple, str]]:
     return texts
 
 
-def _bands_where(key: Key, cond: Condition | None) -> frozenset[str]:
+def bands_where(key: Key, cond: Condition | None) -> frozenset[str]:
     """The key's age bands for which ``cond`` can still be true (the age alone decides)."""
     if cond is None:
         return frozenset(key.ages)
@@ -582,13 +582,13 @@ def check_key(key: Key, smap: SourceMap, stem: str, today: dt.date, refs: Refere
     for base, cond, texts in items:
         if not any(_AGE_RE.search(text) for _, text in texts):
             continue  # most texts name no age: no need to work out where they are shown
-        shown = _bands_where(key, cond)
+        shown = bands_where(key, cond)
         for where, text in texts:
             _age_text(diags, smap, base + where, text, shown)
     for i, outcome in enumerate(key.outcomes):
         if outcome.action == "emergency" and outcome.emergency_route and refs.urgences is not None:
             places = [refs.urgences[r] for r in outcome.emergency_route if r in refs.urgences]
-            stranded = [b for b in _bands_where(key, outcome.when) if not any(p.serves(b) for p in places)]
+            stranded = [b for b in bands_where(key, outcome.when) if not any(p.serves(b) for p in places)]
             if places and stranded:
                 diags.append(smap.diag(("outcomes", i, "emergency_route"), "ROUTE_URGENCE_AGE",
                                        "aucune destination de cette urgence n'accueille : " + ", ".join(
@@ -681,4 +681,4 @@ def _unused_options(key: Key, smap: SourceMap, layer: AgeAlertLayer | None) -> l
     return diags
 
 
-__all__ = ["AGE_BANDS", "YES_NO", "Parsed", "Resource", "check", "check_key"]
+__all__ = ["AGE_BANDS", "YES_NO", "Parsed", "Resource", "bands_where", "check", "check_key"]
